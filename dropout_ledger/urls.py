@@ -1,0 +1,14 @@
+"""The project's URLs: each app's own, the admin, sign-in and the language switch."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("cases/", include("students.urls")),
+    path("", include("reports.urls")),
+]

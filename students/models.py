@@ -1,0 +1,238 @@
+"""The ledger: children, their dropout episodes, the append-only history of each episode, and visits.
+
+Writes go through students.services; reads of cases go through students.access.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from counties.models import Division, Level, School
+
+from .choices import (
+    ETHNICITY_CHOICES,
+    OPEN_STATUSES,
+    Disability,
+    Gender,
+    LeftBehind,
+    Line,
+    Placement,
+    Reason,
+    ResponsibleRole,
+    Status,
+    VisitMethod,
+    VisitOutcome,
+)
+
+
+class Student(models.Model):
+    """A child, as registered in the household register and the student registry."""
+
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, default="01")
+    birth_date = models.DateField(_("birth date"))
+    id_number = models.CharField(_("resident ID number"), max_length=18, null=True, blank=True, unique=True)
+    registry_number = models.CharField(_("student registry number"), max_length=19, null=True, blank=True, unique=True)
+    hukou_place = models.CharField(_("household registration place"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    guardian_name = models.CharField(_("guardian name"), max_length=50, blank=True)
+    guardian_phone = models.CharField(_("guardian phone"), max_length=20, blank=True)
+    registered_poor = models.BooleanField(_("registered-poor household (建档立卡)"), default=False)
+    left_behind = models.CharField(
+        _("left-behind child"), max_length=4, choices=LeftBehind.choices, blank=True, default=LeftBehind.NO
+    )
+    migrant = models.BooleanField(_("migrant child (随迁子女)"), default=False)
+    orphan = models.BooleanField(_("orphan"), default=False)
+    unsupported = models.BooleanField(_("de-facto unsupported child"), default=False)
+    disability = models.CharField(
+        _("disability"), max_length=12, choices=Disability.choices, blank=True, default=Disability.NONE
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClosureReason(models.Model):
+    """Why a case left the ledger without a return. Editable: the codes beyond 复学销号 are not fixed."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60, blank=True)
+    is_exemption = models.BooleanField(
+        _("exemption"),
+        default=False,
+        help_text=_("Physically unable to study, as assessed by the county's expert committee."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("closure reason")
+        verbose_name_plural = _("closure reasons")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class DropoutCase(models.Model):
+    """One dropout episode of one child. A child who drops out again gets a new case.
+
+    `status`, `struck_off_on`, `returned_on`, `placement` and `closure_reason` summarise the case's
+    events; only students.services writes them, in the same transaction as the event.
+    """
+
+    student = models.ForeignKey(Student, models.PROTECT, related_name="cases", verbose_name=_("student"))
+    county = models.ForeignKey(
+        Division,
+        models.PROTECT,
+        related_name="cases",
+        limit_choices_to={"level": Level.COUNTY},
+        verbose_name=_("county"),
+    )
+    school = models.ForeignKey(School, models.PROTECT, related_name="cases", verbose_name=_("school"))
+    grade = models.PositiveSmallIntegerField(_("grade"), choices=[(g, g) for g in range(1, 10)])
+    dropout_date = models.DateField(_("dropout date"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    reason_detail = models.CharField(_("reason in detail"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DROPPED_OUT, editable=False
+    )
+    struck_off_on = models.DateField(_("struck off on"), null=True, blank=True, editable=False)
+    returned_on = models.DateField(_("returned on"), null=True, blank=True, editable=False)
+    placement = models.CharField(_("placement"), max_length=16, choices=Placement.choices, blank=True, editable=False)
+    closure_reason = models.ForeignKey(
+        ClosureReason, models.PROTECT, null=True, blank=True, editable=False, verbose_name=_("closure reason")
+    )
+    previous_case = models.OneToOneField(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="relapse_case",
+        editable=False,
+        verbose_name=_("previous episode"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dropout case")
+        verbose_name_plural = _("dropout cases")
+        ordering = ["-dropout_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"], condition=Q(status__in=OPEN_STATUSES), name="one_open_case_per_student"
+            ),
+            models.CheckConstraint(
+                condition=Q(struck_off_on__isnull=True) | Q(struck_off_on__gte=models.F("dropout_date")),
+                name="struck_off_after_dropout",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "status"]),
+            models.Index(fields=["school", "status"]),
+            models.Index(
+                fields=["county", "reason"], condition=Q(status__in=OPEN_STATUSES), name="open_by_county_reason"
+            ),
+            models.Index(fields=["dropout_date"]),
+            models.Index(fields=["struck_off_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.dropout_date:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("students:case-detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One change of a case's status. Append-only: the database refuses updates and deletes."""
+
+    case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="events", verbose_name=_("case"))
+    from_status = models.CharField(_("from"), max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Status.choices)
+    effective_date = models.DateField(_("effective date"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+    placement = models.CharField(_("placement"), max_length=16, choices=Placement.choices, blank=True)
+    closure_reason = models.ForeignKey(
+        ClosureReason, models.PROTECT, null=True, blank=True, verbose_name=_("closure reason")
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["effective_date", "pk"]
+        indexes = [models.Index(fields=["effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"
+
+
+class PersuasionVisit(models.Model):
+    """One attempt to persuade a child back. `visitors` is a list of {"role": VisitorRole, "name": str}."""
+
+    case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="visits", verbose_name=_("case"))
+    visit_date = models.DateField(_("visit date"))
+    visitors = models.JSONField(_("visitors"), default=list)
+    method = models.CharField(_("method"), max_length=16, choices=VisitMethod.choices)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=VisitOutcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
+
+    class Meta:
+        verbose_name = _("persuasion visit")
+        verbose_name_plural = _("persuasion visits")
+        ordering = ["-visit_date", "-pk"]
+        indexes = [models.Index(fields=["case", "-visit_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.visit_date:%Y-%m-%d} · {self.get_method_display()}"
+
+
+class ResponsiblePerson(models.Model):
+    """A person answerable for bringing the child back, on the government or the education line."""
+
+    case = models.ForeignKey(DropoutCase, models.CASCADE, related_name="responsible_persons")
+    line = models.CharField(_("line"), max_length=12, choices=Line.choices)
+    role = models.CharField(_("role"), max_length=16, choices=ResponsibleRole.choices)
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("responsible person")
+        verbose_name_plural = _("responsible persons")
+        ordering = ["line", "role"]
+        constraints = [models.UniqueConstraint(fields=["case", "role"], name="one_responsible_person_per_role")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.name}"

@@ -1,0 +1,376 @@
+"""Every write to the ledger. Forms, the admin, imports and the demo seed all call these functions.
+
+Each function validates first, then writes in one transaction. Status changes append a CaseEvent and
+update the case's summary fields together, under a row lock, so the summary always matches the events.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from counties.models import School
+
+from .access import scope_for
+from .choices import OPEN_STATUSES, Placement, Status, VisitMethod, VisitorRole, VisitOutcome
+from .identifiers import (
+    id_birth_date,
+    id_gender,
+    normalize_id_number,
+    validate_id_number,
+    validate_registry_number,
+)
+from .lifecycle import STRUCK_OFF, check_transition
+from .models import CaseEvent, ClosureReason, DropoutCase, PersuasionVisit, ResponsiblePerson, Student
+
+
+class StaleCaseError(ValidationError):
+    """The case changed after the user loaded it; their form was built on an old copy."""
+
+
+@dataclass
+class StudentData:
+    name: str
+    gender: str
+    birth_date: datetime.date
+    id_number: str = ""
+    registry_number: str = ""
+    ethnicity: str = "01"
+    hukou_place: str = ""
+    address: str = ""
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    registered_poor: bool = False
+    left_behind: str = ""
+    migrant: bool = False
+    orphan: bool = False
+    unsupported: bool = False
+    disability: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _require_school_access(user, school: School) -> None:
+    if user is None:  # system work: management commands, the seed
+        return
+    scope = scope_for(user)
+    if not scope.can_write:
+        raise PermissionDenied(_("Your role cannot change the ledger."))
+    if scope.everything:
+        return
+    if scope.school is not None:
+        allowed = scope.school.pk == school.pk
+    else:
+        allowed = school.county_id == scope.division.pk
+    if not allowed:
+        raise PermissionDenied(_("This school is outside your area."))
+
+
+def _require_case_access(user, case: DropoutCase) -> None:
+    _require_school_access(user, case.school)
+
+
+def student_clean(data: StudentData) -> StudentData:
+    """Normalise and check a child's identity; every problem is reported at once, per field."""
+    errors: dict[str, list[str]] = {}
+    data.name = (data.name or "").strip()
+    data.id_number = normalize_id_number(data.id_number)
+    data.registry_number = (data.registry_number or "").strip().upper()
+    if not data.name:
+        errors.setdefault("name", []).append(_("The child's name is required."))
+    if data.id_number:
+        try:
+            validate_id_number(data.id_number)
+        except ValidationError as error:
+            errors.setdefault("id_number", []).extend(error.messages)
+        else:
+            if data.birth_date and id_birth_date(data.id_number) != data.birth_date:
+                errors.setdefault("birth_date", []).append(
+                    _("The birth date does not match the one in the ID number (%(date)s).")
+                    % {"date": id_birth_date(data.id_number).isoformat()}
+                )
+            if data.gender and id_gender(data.id_number) != data.gender:
+                errors.setdefault("gender", []).append(_("The gender does not match the ID number."))
+    if data.registry_number:
+        try:
+            validate_registry_number(data.registry_number)
+        except ValidationError as error:
+            errors.setdefault("registry_number", []).extend(error.messages)
+    if data.birth_date and data.birth_date > _today():
+        errors.setdefault("birth_date", []).append(_("The birth date is in the future."))
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _check_effective_date(case: DropoutCase, day: datetime.date) -> None:
+    if day > _today():
+        raise ValidationError({"effective_date": _("The date cannot be in the future.")})
+    if day < case.dropout_date:
+        raise ValidationError({"effective_date": _("The date cannot be before the dropout date.")})
+    last = case.events.order_by("-effective_date", "-pk").values_list("effective_date", flat=True).first()
+    if last and day < last:
+        raise ValidationError(
+            {"effective_date": _("The date cannot be before the last recorded change (%(date)s).") % {"date": last}}
+        )
+
+
+@transaction.atomic
+def case_open(
+    *,
+    student: Student | StudentData,
+    school: School,
+    grade: int,
+    dropout_date: datetime.date,
+    reason: str,
+    reason_detail: str = "",
+    user=None,
+    note: str = "",
+    previous_case: DropoutCase | None = None,
+) -> DropoutCase:
+    """Put a child on the ledger: create (or reuse) the student, the case and its first event."""
+    _require_school_access(user, school)
+    errors: dict[str, list[str]] = {}
+    if not 1 <= int(grade) <= 9:
+        errors["grade"] = [_("Compulsory education covers grades 1 to 9.")]
+    if dropout_date > _today():
+        errors["dropout_date"] = [_("The dropout date cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    if isinstance(student, StudentData):
+        student = student_get_or_create(data=student)
+    open_case = DropoutCase.objects.filter(student=student, status__in=OPEN_STATUSES).select_related("county").first()
+    if open_case is not None:
+        raise ValidationError(
+            _("This child already has an open case in %(county)s.") % {"county": open_case.county.name},
+            code="already_open",
+        )
+    case = DropoutCase(
+        student=student,
+        county_id=school.county_id,
+        school=school,
+        grade=grade,
+        dropout_date=dropout_date,
+        reason=reason,
+        reason_detail=reason_detail,
+        status=Status.DROPPED_OUT,
+        previous_case=previous_case,
+    )
+    case.full_clean(exclude=["student", "county", "school"])
+    case.save()
+    CaseEvent.objects.create(
+        case=case,
+        from_status="",
+        to_status=Status.DROPPED_OUT,
+        effective_date=dropout_date,
+        recorded_by=user,
+        note=note,
+    )
+    return case
+
+
+def student_get_or_create(*, data: StudentData) -> Student:
+    """The child with this ID number (or registry number), created if the ledger does not know them."""
+    data = student_clean(data)
+    existing = None
+    if data.id_number:
+        existing = Student.objects.filter(id_number=data.id_number).first()
+    if existing is None and data.registry_number:
+        existing = Student.objects.filter(registry_number=data.registry_number).first()
+    if existing is not None:
+        return existing
+    values = {k: v for k, v in data.__dict__.items() if k != "extra"}
+    values["id_number"] = values["id_number"] or None
+    values["registry_number"] = values["registry_number"] or None
+    student = Student(**values)
+    student.full_clean(validate_unique=False)
+    student.save()
+    return student
+
+
+@transaction.atomic
+def case_change_status(
+    *,
+    case: DropoutCase,
+    to_status: str,
+    effective_date: datetime.date,
+    user=None,
+    note: str = "",
+    placement: str = "",
+    closure_reason: ClosureReason | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """Move a case to a new status, recording who, when and why. The only way a status changes."""
+    _require_case_access(user, case)
+    locked = DropoutCase.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleCaseError(
+            _("Someone else changed this case while you were editing it. Reload the page to see their change."),
+            code="stale",
+        )
+    check_transition(locked.status, to_status)
+    _check_effective_date(locked, effective_date)
+    if to_status == Status.RETURNED and placement not in Placement.values:
+        raise ValidationError({"placement": _("Say how the child was placed on return.")})
+    if to_status != Status.RETURNED:
+        placement = ""
+    if to_status == Status.CLOSED and closure_reason is None:
+        raise ValidationError({"closure_reason": _("Say why the case is closed.")})
+    if to_status != Status.CLOSED:
+        closure_reason = None
+    event = CaseEvent.objects.create(
+        case=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        effective_date=effective_date,
+        recorded_by=user,
+        placement=placement,
+        closure_reason=closure_reason,
+        note=note,
+    )
+    locked.status = to_status
+    locked.version += 1
+    if to_status in STRUCK_OFF:
+        locked.struck_off_on = effective_date
+    if to_status == Status.RETURNED:
+        locked.returned_on = effective_date
+        locked.placement = placement
+    if to_status == Status.CLOSED:
+        locked.closure_reason = closure_reason
+    locked.save(
+        update_fields=["status", "version", "struck_off_on", "returned_on", "placement", "closure_reason", "updated_at"]
+    )
+    case.refresh_from_db()
+    return event
+
+
+def case_mark_returned(
+    *,
+    case: DropoutCase,
+    returned_on: datetime.date,
+    placement: str,
+    user=None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """The child is back in school: strike the case off the open ledger (复学销号)."""
+    return case_change_status(
+        case=case,
+        to_status=Status.RETURNED,
+        effective_date=returned_on,
+        placement=placement,
+        user=user,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def case_reopen_on_relapse(
+    *,
+    case: DropoutCase,
+    dropout_date: datetime.date,
+    reason: str,
+    user=None,
+    note: str = "",
+    school: School | None = None,
+    grade: int | None = None,
+    expected_version: int | None = None,
+) -> DropoutCase:
+    """A returned child dropped out again: end this episode and open a new one linked to it."""
+    case_change_status(
+        case=case,
+        to_status=Status.RELAPSED,
+        effective_date=dropout_date,
+        user=user,
+        note=note,
+        expected_version=expected_version,
+    )
+    return case_open(
+        student=case.student,
+        school=school or case.school,
+        grade=grade or case.grade,
+        dropout_date=dropout_date,
+        reason=reason,
+        user=user,
+        note=note,
+        previous_case=case,
+    )
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    case: DropoutCase,
+    visit_date: datetime.date,
+    visitors: list[dict],
+    method: str,
+    outcome: str,
+    notes: str = "",
+    next_follow_up: datetime.date | None = None,
+    user=None,
+) -> PersuasionVisit:
+    """Record a persuasion attempt. The first attempt on a fresh case marks it as being persuaded."""
+    _require_case_access(user, case)
+    errors: dict[str, list[str]] = {}
+    if visit_date > _today():
+        errors["visit_date"] = [_("The visit date cannot be in the future.")]
+    elif visit_date < case.dropout_date:
+        errors["visit_date"] = [_("The visit cannot be before the dropout date.")]
+    if not case.is_open:
+        errors["__all__"] = [_("Visits are recorded on open cases only.")]
+    if not visitors:
+        errors["visitors"] = [_("Say who went.")]
+    for visitor in visitors:
+        if visitor.get("role") not in VisitorRole.values:
+            errors.setdefault("visitors", []).append(
+                _("Unknown visitor role: %(role)s") % {"role": visitor.get("role")}
+            )
+    if method not in VisitMethod.values:
+        errors["method"] = [_("Unknown method.")]
+    if outcome not in VisitOutcome.values:
+        errors["outcome"] = [_("Unknown outcome.")]
+    if next_follow_up and next_follow_up < visit_date:
+        errors["next_follow_up"] = [_("The next follow-up cannot be before the visit.")]
+    if errors:
+        raise ValidationError(errors)
+    visit = PersuasionVisit.objects.create(
+        case=case,
+        visit_date=visit_date,
+        visitors=[{"role": v["role"], "name": (v.get("name") or "").strip()} for v in visitors],
+        method=method,
+        outcome=outcome,
+        notes=notes,
+        next_follow_up=next_follow_up,
+        recorded_by=user,
+    )
+    if case.status == Status.DROPPED_OUT:
+        case_change_status(
+            case=case,
+            to_status=Status.PERSUADING,
+            effective_date=max(visit_date, _last_event_date(case)),
+            user=user,
+            note=_("First persuasion visit recorded."),
+        )
+    return visit
+
+
+def _last_event_date(case: DropoutCase) -> datetime.date:
+    return case.events.order_by("-effective_date").values_list("effective_date", flat=True).first() or case.dropout_date
+
+
+@transaction.atomic
+def case_set_responsible_persons(*, case: DropoutCase, persons: list[dict], user=None) -> None:
+    """Replace the case's responsible persons with `persons` ({"line", "role", "name", "phone"})."""
+    _require_case_access(user, case)
+    rows = [ResponsiblePerson(case=case, **person) for person in persons if person.get("name")]
+    for row in rows:
+        row.full_clean(exclude=["case"], validate_unique=False)
+    case.responsible_persons.all().delete()
+    ResponsiblePerson.objects.bulk_create(rows)
