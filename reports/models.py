@@ -1,0 +1,121 @@
+"""Stored daily totals, computed each night from the case events, and the record of each run.
+
+Dashboards read only these tables: a page view never aggregates the live ledger.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from counties.models import CountyGroup, Division
+from students.choices import Reason
+
+
+class AreaLevel(models.TextChoices):
+    NATION = "nation", _("Nation")
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
+    GROUP = "group", _("County group")
+
+
+# Open cases broken down by reason: one column per reason, named open_reason_<value>.
+REASON_COLUMNS = {reason.value: f"open_reason_{reason.value}" for reason in Reason}
+
+
+class DailyTotal(models.Model):
+    """The ledger's figures for one area on one day (as of the end of that day).
+
+    Exactly one of `division` (nation: neither) and `group` is set, matching `level`.
+    """
+
+    day = models.DateField(_("day"))
+    level = models.CharField(_("level"), max_length=10, choices=AreaLevel.choices)
+    division = models.ForeignKey(Division, models.CASCADE, null=True, blank=True, related_name="+")
+    group = models.ForeignKey(CountyGroup, models.CASCADE, null=True, blank=True, related_name="+")
+
+    open_count = models.IntegerField(_("open"), default=0)
+    new_count = models.IntegerField(_("new dropouts"), default=0)
+    returned_count = models.IntegerField(_("returned"), default=0)
+    closed_count = models.IntegerField(_("other closures"), default=0)
+    baseline_open = models.IntegerField(_("open at baseline"), default=0)
+
+    open_male = models.IntegerField(default=0)
+    open_female = models.IntegerField(default=0)
+    open_primary = models.IntegerField(_("open, grades 1-6"), default=0)
+    open_junior = models.IntegerField(_("open, grades 7-9"), default=0)
+    open_poor = models.IntegerField(_("open, registered-poor"), default=0)
+    open_left_behind = models.IntegerField(_("open, left-behind"), default=0)
+    open_disabled = models.IntegerField(_("open, with disability"), default=0)
+
+    open_reason_learning = models.IntegerField(default=0)
+    open_reason_poverty = models.IntegerField(default=0)
+    open_reason_distance = models.IntegerField(default=0)
+    open_reason_work = models.IntegerField(default=0)
+    open_reason_marriage = models.IntegerField(default=0)
+    open_reason_religion = models.IntegerField(default=0)
+    open_reason_illness = models.IntegerField(default=0)
+    open_reason_other = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily total")
+        verbose_name_plural = _("daily totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "day"], condition=Q(level="nation"), name="dailytotal_one_nation_row"
+            ),
+            models.UniqueConstraint(
+                fields=["division", "day"], condition=Q(division__isnull=False), name="dailytotal_one_division_row"
+            ),
+            models.UniqueConstraint(
+                fields=["group", "day"], condition=Q(group__isnull=False), name="dailytotal_one_group_row"
+            ),
+        ]
+        indexes = [models.Index(fields=["level", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.division or self.group or _('Nation')}: {self.open_count}"
+
+    @property
+    def decrease(self) -> int:
+        return self.baseline_open - self.open_count
+
+    @property
+    def decrease_percent(self) -> float | None:
+        if not self.baseline_open:
+            return None
+        return 100.0 * self.decrease / self.baseline_open
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class TotalsRun(models.Model):
+    """One computation of the totals: nightly, started by an administrator, or a backfill."""
+
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(_("started by"), max_length=20, default="nightly")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    from_day = models.DateField(_("from"), null=True, blank=True)
+    to_day = models.DateField(_("to"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    days_written = models.IntegerField(_("days written"), default=0)
+    rows_written = models.IntegerField(_("rows written"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("totals run")
+        verbose_name_plural = _("totals runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
