@@ -236,3 +236,69 @@ class ResponsiblePerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.name}"
+
+
+class JobKind(models.TextChoices):
+    IMPORT = "import", _("Import")
+    EXPORT = "export", _("Export")
+    MONTHLY_REPORT = "monthly_report", _("Monthly report")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class LedgerJob(models.Model):
+    """A long piece of ledger work run by Celery (import, export, report), with its progress and result."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=JobKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    county = models.ForeignKey(
+        Division, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("area")
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    input_file = models.FileField(_("uploaded file"), upload_to="jobs/in/%Y/%m/", blank=True)
+    output_file = models.FileField(_("result file"), upload_to="jobs/out/%Y/%m/", blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    report = models.JSONField(_("problems found"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger job")
+        verbose_name_plural = _("ledger jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class IdentifierAccess(models.Model):
+    """A record that someone saw a child's unmasked identifiers: personal data of minors is logged."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user"))
+    case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="+", verbose_name=_("case"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    purpose = models.CharField(_("purpose"), max_length=40, default="case_detail")
+
+    class Meta:
+        verbose_name = _("identifier access")
+        verbose_name_plural = _("identifier accesses")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["case", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.case_id} · {self.at:%Y-%m-%d %H:%M}"
