@@ -175,6 +175,26 @@ def case_open(
     return case
 
 
+@transaction.atomic
+def student_update(*, student: Student, changes: dict) -> Student:
+    """Correct a child's identity. The same checks as on entry; the ID number stays unique."""
+    fields = {name: getattr(student, name) for name in StudentData.__dataclass_fields__ if name != "extra"}
+    fields.update({k: v for k, v in changes.items() if k in fields})
+    data = student_clean(
+        StudentData(
+            **{**fields, "id_number": fields["id_number"] or "", "registry_number": fields["registry_number"] or ""}
+        )
+    )
+    for name, value in data.__dict__.items():
+        if name in ("id_number", "registry_number"):
+            value = value or None  # blank identifiers are stored as NULL so uniqueness ignores them
+        if name != "extra":
+            setattr(student, name, value)
+    student.full_clean()
+    student.save()
+    return student
+
+
 def student_get_or_create(*, data: StudentData) -> Student:
     """The child with this ID number (or registry number), created if the ledger does not know them."""
     data = student_clean(data)

@@ -9,3 +9,6 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "local-development-only-not-secret")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# Serve static files straight from the apps and static/, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
