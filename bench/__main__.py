@@ -1,0 +1,195 @@
+"""The benchmark's entry point: build (or reuse) the two ledgers, run every measurement, print and save.
+
+Each ledger is a database of its own, derived from DATABASE_URL. Measurements run in worker processes
+bound to one ledger each (`bench.worker`); this process pairs their figures into results.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import databases
+from .results import Result, format_table, write_json
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+GROUP_ORDER = ["pages", "totals", "import", "visits"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the ledgers are and how long each measurement runs."""
+
+    name: str
+    large_cases: int
+    small_cases: int
+    page_warmup: int
+    page_repeat: int
+    totals_repeat: int
+    backfill_repeat: int
+    import_rows: int
+    import_repeat: int
+    load_seconds: float
+    load_clients: int = 32
+
+
+SCALES = {
+    "full": Scale(
+        "full",
+        large_cases=600_000,
+        small_cases=6_000,
+        page_warmup=3,
+        page_repeat=15,
+        totals_repeat=5,
+        backfill_repeat=3,
+        import_rows=100_000,
+        import_repeat=3,
+        load_seconds=20.0,
+    ),
+    "small": Scale(
+        "small",
+        large_cases=20_000,
+        small_cases=6_000,
+        page_warmup=2,
+        page_repeat=9,
+        totals_repeat=3,
+        backfill_repeat=1,
+        import_rows=10_000,
+        import_repeat=2,
+        load_seconds=8.0,
+    ),
+}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_worker(ledger: databases.Ledger, group: str, options: dict) -> dict:
+    """Run one measurement group in a process bound to the ledger's database; its raw figures."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    try:
+        command = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            group,
+            "--out",
+            str(out),
+            "--options",
+            json.dumps({**options, "label": ledger.label, "cases": ledger.cases}),
+        ]
+        completed = subprocess.run(command, cwd=databases.PROJECT_DIR, env=databases.process_env(ledger.url))
+        if completed.returncode != 0:
+            raise RuntimeError(f"the {group} measurement on the {ledger.label} ledger failed")
+        return json.loads(out.read_text(encoding="utf-8"))
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def measure_group(group: str, scale: Scale, large: databases.Ledger, small: databases.Ledger) -> list[Result]:
+    if group == "pages":
+        from . import pages
+
+        options = {"warmup": scale.page_warmup, "repeat": scale.page_repeat}
+        say(f"measuring pages on the {large.label} ledger")
+        large_figures = run_worker(large, "pages", options)
+        say(f"measuring pages on the {small.label} ledger")
+        small_figures = run_worker(small, "pages", options)
+        return pages.results(large_figures, small_figures, large_label=large.label, small_label=small.label)
+    if group == "totals":
+        from . import totals
+
+        say(f"measuring the totals on the {large.label} ledger")
+        figures = run_worker(large, "totals", {"repeat": scale.totals_repeat, "backfill_repeat": scale.backfill_repeat})
+        return totals.results(figures, label=large.label)
+    if group == "import":
+        from . import importing
+
+        say(f"measuring the import on the {large.label} ledger")
+        figures = run_worker(large, "import", {"rows": scale.import_rows, "repeat": scale.import_repeat})
+        return importing.results(figures)
+    if group == "visits":
+        from . import visits
+
+        say(f"measuring concurrent visit recording on the {large.label} ledger")
+        figures = run_worker(large, "visits", {"seconds": scale.load_seconds, "clients": scale.load_clients})
+        return visits.results(figures)
+    raise ValueError(group)
+
+
+def seeding_results(ledgers: list[databases.Ledger]) -> list[Result]:
+    """Seeding time, for the record (no target: the issue asks for minutes, not hours)."""
+    rows = []
+    for ledger in ledgers:
+        if ledger.seed_seconds is None:
+            continue
+        rows.append(
+            Result(
+                metric=f"seed_demo --cases {ledger.cases} ({ledger.label})",
+                value=ledger.seed_seconds,
+                unit="s",
+                baseline="-",
+                baseline_value=0.0,
+                note="reused from an earlier run" if ledger.reused else "",
+            )
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Measure the ledger at national scale.")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full", help="full: 600,000 cases; small: 20,000")
+    parser.add_argument("--rebuild", action="store_true", help="seed the ledgers again even if they are ready")
+    parser.add_argument("--seed", type=int, default=2019, help="random seed for seed_demo (default 2019)")
+    parser.add_argument("--only", action="append", choices=GROUP_ORDER, help="run only these measurement groups")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the results JSON")
+    args = parser.parse_args(argv)
+
+    base_url = os.environ.get("DATABASE_URL")
+    if not base_url:
+        parser.error("DATABASE_URL must name the project's database; the benchmark databases are derived from it")
+    scale = SCALES[args.scale]
+    started = time.perf_counter()
+    large = databases.Ledger(
+        f"{databases.size_label(scale.large_cases)}",
+        scale.large_cases,
+        args.seed,
+        databases.bench_url(base_url, scale.large_cases),
+    )
+    small = databases.Ledger(
+        f"{databases.size_label(scale.small_cases)}",
+        scale.small_cases,
+        args.seed,
+        databases.bench_url(base_url, scale.small_cases),
+    )
+    say(f"preparing the ledgers ({args.scale} scale)")
+    for ledger in (large, small):
+        databases.prepare(ledger, rebuild=args.rebuild, say=say)
+
+    results = seeding_results([large, small])
+    failures = []
+    for group in args.only or GROUP_ORDER:
+        try:
+            results += measure_group(group, scale, large, small)
+        except Exception as error:  # one failed group must not lose the others' figures
+            failures.append(f"{group}: {error}")
+            say(f"!! {group} failed: {error}")
+    write_json(results, args.output)
+    say("")
+    say(format_table(results))
+    say("")
+    say(f"results written to {args.output} in {time.perf_counter() - started:.0f} s")
+    for failure in failures:
+        say(f"FAILED {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""Settings for the benchmark process: the local settings with production behaviour where it matters.
+
+DEBUG is off (no query log, no debug pages) and the URLconf adds the benchmark's own baseline views,
+so the product's URLs never carry them.
+"""
+
+from dropout_ledger.settings.local import *  # noqa: F403
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+# Demo and benchmark accounts sign in many times: a cheap hasher keeps the login out of the figures.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

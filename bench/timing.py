@@ -1,0 +1,59 @@
+"""Repeated measurement: warm-up runs are thrown away, the figure is the median of the rest."""
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The seconds taken by each measured run (warm-up runs excluded)."""
+
+    runs: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def median_ms(self) -> float:
+        return self.median * 1000.0
+
+
+def measure(
+    action: Callable[[], object],
+    *,
+    repeat: int,
+    warmup: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+    before_each: Callable[[], object] | None = None,
+) -> Timing:
+    """Run `action` `warmup` times untimed, then `repeat` times timed.
+
+    `before_each` runs before every run, outside the timed span (e.g. to restore the data a run changes).
+    """
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
+    for _ in range(warmup):
+        if before_each:
+            before_each()
+        action()
+    runs = []
+    for _ in range(repeat):
+        if before_each:
+            before_each()
+        start = clock()
+        action()
+        runs.append(clock() - start)
+    return Timing(tuple(runs))
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: the smallest value with at least `fraction` of `values` at or below it."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
+    return ordered[rank - 1]
