@@ -28,6 +28,15 @@ class DailyTotal(models.Model):
     """The ledger's figures for one area on one day (as of the end of that day).
 
     Exactly one of `division` (nation: neither) and `group` is set, matching `level`.
+
+    Which rows exist (reports.totals writes them; see its docstring):
+    - nation, province and group rows: one for every day from the ledger's baseline date to the day
+      of the last run, zeros included, so a series of these areas never has gaps;
+    - prefecture and county rows: only for days on which the area had an open case or any new
+      dropout, return or closure. A missing county or prefecture row means every count is zero
+      that day; the area's `baseline_open` is on its row for the baseline date.
+    `baseline_open` is the area's open count at the end of the baseline date (for a group: of the
+    counties that are members on `day`).
     """
 
     day = models.DateField(_("day"))
@@ -88,6 +97,24 @@ class DailyTotal(models.Model):
         return 100.0 * self.decrease / self.baseline_open
 
 
+# Every stored figure of a DailyTotal, in table order: the columns a totals run computes.
+FIGURE_COLUMNS = (
+    "open_count",
+    "new_count",
+    "returned_count",
+    "closed_count",
+    "baseline_open",
+    "open_male",
+    "open_female",
+    "open_primary",
+    "open_junior",
+    "open_poor",
+    "open_left_behind",
+    "open_disabled",
+    *REASON_COLUMNS.values(),
+)
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -108,6 +135,9 @@ class TotalsRun(models.Model):
     days_written = models.IntegerField(_("days written"), default=0)
     rows_written = models.IntegerField(_("rows written"), default=0)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    steps_total = models.PositiveIntegerField(_("steps"), default=0)
+    steps_done = models.PositiveIntegerField(_("steps done"), default=0)
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -119,3 +149,75 @@ class TotalsRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class StagedTotal(models.Model):
+    """A row computed by a run that is not published yet (an unlogged work table, see migration 0002).
+
+    Province tasks write their county rows here; the run's last step rolls them up and publishes
+    them into DailyTotal in one transaction, then deletes them. Not read by anything else.
+    """
+
+    run_id = models.BigIntegerField(db_index=True)
+    level = models.CharField(max_length=10, choices=AreaLevel.choices)
+    division_id = models.BigIntegerField(null=True)
+    group_id = models.BigIntegerField(null=True)
+    day = models.DateField()
+
+    open_count = models.IntegerField(default=0)
+    new_count = models.IntegerField(default=0)
+    returned_count = models.IntegerField(default=0)
+    closed_count = models.IntegerField(default=0)
+    baseline_open = models.IntegerField(default=0)
+    open_male = models.IntegerField(default=0)
+    open_female = models.IntegerField(default=0)
+    open_primary = models.IntegerField(default=0)
+    open_junior = models.IntegerField(default=0)
+    open_poor = models.IntegerField(default=0)
+    open_left_behind = models.IntegerField(default=0)
+    open_disabled = models.IntegerField(default=0)
+    open_reason_learning = models.IntegerField(default=0)
+    open_reason_poverty = models.IntegerField(default=0)
+    open_reason_distance = models.IntegerField(default=0)
+    open_reason_work = models.IntegerField(default=0)
+    open_reason_marriage = models.IntegerField(default=0)
+    open_reason_religion = models.IntegerField(default=0)
+    open_reason_illness = models.IntegerField(default=0)
+    open_reason_other = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("staged total")
+        verbose_name_plural = _("staged totals")
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} · {self.level} · {self.day}"
+
+
+class PublishedMembership(models.Model):
+    """The county-group memberships the published group totals were computed with.
+
+    Memberships carry no change timestamps, so each run compares the current memberships with this
+    copy to find which days of the group totals a membership change made stale.
+    """
+
+    group = models.ForeignKey(CountyGroup, models.CASCADE, related_name="+")
+    county = models.ForeignKey(Division, models.CASCADE, related_name="+")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("published county-group membership")
+        verbose_name_plural = _("published county-group memberships")
+
+    def __str__(self) -> str:
+        return f"{self.group_id} · {self.county_id} · {self.valid_from}"
