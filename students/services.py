@@ -5,12 +5,14 @@ update the case's summary fields together, under a row lock, so the summary alwa
 """
 
 import datetime
+import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values
 
 from counties.models import School
 
@@ -109,16 +111,59 @@ def student_clean(data: StudentData) -> StudentData:
     return data
 
 
-def _check_effective_date(case: DropoutCase, day: datetime.date) -> None:
+def case_open_problems(*, grade: int, dropout_date: datetime.date) -> dict[str, list[str]]:
+    """The rules for putting a case on the ledger, as {field: [messages]} (empty when it may open)."""
+    errors: dict[str, list[str]] = {}
+    if not 1 <= int(grade) <= 9:
+        errors["grade"] = [_("Compulsory education covers grades 1 to 9.")]
+    if dropout_date > _today():
+        errors["dropout_date"] = [_("The dropout date cannot be in the future.")]
+    return errors
+
+
+def effective_date_problems(
+    *, day: datetime.date, dropout_date: datetime.date, last_date: datetime.date | None
+) -> list[str]:
+    """The rule for the date of a status change: not in the future, not before the dropout or the last change."""
     if day > _today():
-        raise ValidationError({"effective_date": _("The date cannot be in the future.")})
-    if day < case.dropout_date:
-        raise ValidationError({"effective_date": _("The date cannot be before the dropout date.")})
+        return [_("The date cannot be in the future.")]
+    if day < dropout_date:
+        return [_("The date cannot be before the dropout date.")]
+    if last_date and day < last_date:
+        return [_("The date cannot be before the last recorded change (%(date)s).") % {"date": last_date}]
+    return []
+
+
+def status_details_problems(*, to_status: str, placement: str, closure_reason_id: int | None) -> dict[str, list[str]]:
+    """What a status change must say: how the child was placed on return, why a case is closed."""
+    errors: dict[str, list[str]] = {}
+    if to_status == Status.RETURNED and placement not in Placement.values:
+        errors["placement"] = [_("Say how the child was placed on return.")]
+    if to_status == Status.CLOSED and closure_reason_id is None:
+        errors["closure_reason"] = [_("Say why the case is closed.")]
+    return errors
+
+
+def case_apply_change(
+    case, *, to_status: str, effective_date: datetime.date, placement: str, closure_reason_id: int | None
+) -> None:
+    """Update a case's summary fields for one status change (on a DropoutCase or a BulkCase)."""
+    case.status = to_status
+    case.version += 1
+    if to_status in STRUCK_OFF:
+        case.struck_off_on = effective_date
+    if to_status == Status.RETURNED:
+        case.returned_on = effective_date
+        case.placement = placement
+    if to_status == Status.CLOSED:
+        case.closure_reason_id = closure_reason_id
+
+
+def _check_effective_date(case: DropoutCase, day: datetime.date) -> None:
     last = case.events.order_by("-effective_date", "-pk").values_list("effective_date", flat=True).first()
-    if last and day < last:
-        raise ValidationError(
-            {"effective_date": _("The date cannot be before the last recorded change (%(date)s).") % {"date": last}}
-        )
+    problems = effective_date_problems(day=day, dropout_date=case.dropout_date, last_date=last)
+    if problems:
+        raise ValidationError({"effective_date": problems})
 
 
 @transaction.atomic
@@ -136,11 +181,7 @@ def case_open(
 ) -> DropoutCase:
     """Put a child on the ledger: create (or reuse) the student, the case and its first event."""
     _require_school_access(user, school)
-    errors: dict[str, list[str]] = {}
-    if not 1 <= int(grade) <= 9:
-        errors["grade"] = [_("Compulsory education covers grades 1 to 9.")]
-    if dropout_date > _today():
-        errors["dropout_date"] = [_("The dropout date cannot be in the future.")]
+    errors = case_open_problems(grade=grade, dropout_date=dropout_date)
     if errors:
         raise ValidationError(errors)
     if isinstance(student, StudentData):
@@ -236,12 +277,13 @@ def case_change_status(
         )
     check_transition(locked.status, to_status)
     _check_effective_date(locked, effective_date)
-    if to_status == Status.RETURNED and placement not in Placement.values:
-        raise ValidationError({"placement": _("Say how the child was placed on return.")})
+    details = status_details_problems(
+        to_status=to_status, placement=placement, closure_reason_id=closure_reason.pk if closure_reason else None
+    )
+    if details:
+        raise ValidationError(details)
     if to_status != Status.RETURNED:
         placement = ""
-    if to_status == Status.CLOSED and closure_reason is None:
-        raise ValidationError({"closure_reason": _("Say why the case is closed.")})
     if to_status != Status.CLOSED:
         closure_reason = None
     event = CaseEvent.objects.create(
@@ -254,15 +296,13 @@ def case_change_status(
         closure_reason=closure_reason,
         note=note,
     )
-    locked.status = to_status
-    locked.version += 1
-    if to_status in STRUCK_OFF:
-        locked.struck_off_on = effective_date
-    if to_status == Status.RETURNED:
-        locked.returned_on = effective_date
-        locked.placement = placement
-    if to_status == Status.CLOSED:
-        locked.closure_reason = closure_reason
+    case_apply_change(
+        locked,
+        to_status=to_status,
+        effective_date=effective_date,
+        placement=placement,
+        closure_reason_id=closure_reason.pk if closure_reason else None,
+    )
     locked.save(
         update_fields=["status", "version", "struck_off_on", "returned_on", "placement", "closure_reason", "updated_at"]
     )
@@ -394,3 +434,269 @@ def case_set_responsible_persons(*, case: DropoutCase, persons: list[dict], user
         row.full_clean(exclude=["case"], validate_unique=False)
     case.responsible_persons.all().delete()
     ResponsiblePerson.objects.bulk_create(rows)
+
+
+# Set-based writes for large batches (the spreadsheet import). The caller checks each row with the
+# same rule functions as above (student_clean, case_open_problems, effective_date_problems,
+# status_details_problems, lifecycle.check_transition) to report problems row by row; the writer
+# checks the rules again before writing, so a batch can never hold what the single-case services refuse.
+
+
+@dataclass(eq=False)
+class BulkStudent:
+    """A child to create (pk None) or to update (`changed`) in a batch; `data` has passed student_clean."""
+
+    data: StudentData
+    pk: int | None = None
+    changed: bool = False
+
+
+@dataclass
+class CaseStep:
+    """One status change to record; the first step of a new case is its opening (dropped out)."""
+
+    to_status: str
+    effective_date: datetime.date
+    placement: str = ""
+    closure_reason_id: int | None = None
+
+
+@dataclass(eq=False)
+class BulkCase:
+    """A case to create (pk None) or to update in a batch, with the status changes to record on it.
+
+    For an existing case the summary fields hold what the ledger holds now and `last_date` the date of
+    its latest event; `changed` says its own fields (school, grade, reason) differ from the ledger.
+    """
+
+    student: BulkStudent
+    school_id: int
+    county_id: int
+    grade: int
+    dropout_date: datetime.date
+    reason: str
+    reason_detail: str = ""
+    pk: int | None = None
+    status: str = ""
+    struck_off_on: datetime.date | None = None
+    returned_on: datetime.date | None = None
+    placement: str = ""
+    closure_reason_id: int | None = None
+    version: int = 0
+    last_date: datetime.date | None = None
+    previous_case: "BulkCase | int | None" = None
+    steps: list[CaseStep] = field(default_factory=list)
+    changed: bool = False
+
+
+STUDENT_COLUMNS = {
+    "name": "varchar",
+    "gender": "varchar",
+    "ethnicity": "varchar",
+    "birth_date": "date",
+    "id_number": "varchar",
+    "registry_number": "varchar",
+    "hukou_place": "varchar",
+    "address": "varchar",
+    "guardian_name": "varchar",
+    "guardian_phone": "varchar",
+    "registered_poor": "boolean",
+    "left_behind": "varchar",
+    "migrant": "boolean",
+    "orphan": "boolean",
+    "unsupported": "boolean",
+    "disability": "varchar",
+}
+CASE_COLUMNS = {
+    "school_id": "bigint",
+    "grade": "smallint",
+    "reason": "varchar",
+    "reason_detail": "varchar",
+    "status": "varchar",
+    "struck_off_on": "date",
+    "returned_on": "date",
+    "placement": "varchar",
+    "closure_reason_id": "bigint",
+    "version": "integer",
+}
+EVENT_COLUMNS = (
+    "case_id",
+    "from_status",
+    "to_status",
+    "effective_date",
+    "placement",
+    "closure_reason_id",
+    "recorded_at",
+    "recorded_by_id",
+    "note",
+)
+
+
+def _bulk_apply_rules(case: BulkCase) -> list[tuple]:
+    """Apply a case's steps to its summary fields, refusing what the single-case services refuse.
+
+    Returns the events to record, as (from_status, to_status, effective_date, placement, closure_reason_id).
+    """
+    events = []
+    steps = case.steps
+    if case.pk is None:
+        errors = case_open_problems(grade=case.grade, dropout_date=case.dropout_date)
+        opening = steps[0] if steps else None
+        if opening is None or opening.to_status != Status.DROPPED_OUT or opening.effective_date != case.dropout_date:
+            errors.setdefault("__all__", []).append(_("A new case starts with its dropout."))
+        if errors:
+            raise ValidationError(errors)
+        case.status, case.version, case.last_date = Status.DROPPED_OUT, 1, case.dropout_date
+        events.append(("", Status.DROPPED_OUT, case.dropout_date, "", None))
+        steps = steps[1:]
+    for step in steps:
+        check_transition(case.status, step.to_status)
+        errors = status_details_problems(
+            to_status=step.to_status, placement=step.placement, closure_reason_id=step.closure_reason_id
+        )
+        problems = effective_date_problems(
+            day=step.effective_date, dropout_date=case.dropout_date, last_date=case.last_date
+        )
+        if problems:
+            errors["effective_date"] = problems
+        if errors:
+            raise ValidationError(errors)
+        placement = step.placement if step.to_status == Status.RETURNED else ""
+        closure_reason_id = step.closure_reason_id if step.to_status == Status.CLOSED else None
+        events.append((case.status, step.to_status, step.effective_date, placement, closure_reason_id))
+        case_apply_change(
+            case,
+            to_status=step.to_status,
+            effective_date=step.effective_date,
+            placement=placement,
+            closure_reason_id=closure_reason_id,
+        )
+        case.last_date = step.effective_date
+    if case.pk is not None and case.changed and not steps:
+        case.version += 1
+    return events
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_rows(cursor, table: str, columns: tuple[str, ...], rows) -> None:
+    """COPY rows (tuples in `columns` order) into `table`: the fastest way PostgreSQL takes many rows."""
+    buffer = io.StringIO()
+    buffer.writelines("\t".join(map(_copy_value, row)) + "\n" for row in rows)
+    if not buffer.tell():
+        return
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+
+
+def _reserve_ids(cursor, table: str, count: int) -> list[int]:
+    if not count:
+        return []
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _update_rows(cursor, table: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """UPDATE many rows at once from a VALUES list of (id, *columns)."""
+    if not rows:
+        return
+    names = list(columns)
+    assignments = ", ".join(f"{name} = v.{name}" for name in names)
+    template = "(" + ", ".join(f"%s::{kind}" for kind in ("bigint", *columns.values())) + ")"
+    execute_values(
+        cursor,
+        f"UPDATE {table} AS t SET {assignments} FROM (VALUES %s) AS v(id, {', '.join(names)}) WHERE t.id = v.id",
+        rows,
+        template=template,
+        page_size=1000,
+    )
+
+
+def _student_values(student: BulkStudent) -> tuple:
+    data = student.data
+    return tuple(
+        (getattr(data, name) or None) if name in ("id_number", "registry_number") else getattr(data, name)
+        for name in STUDENT_COLUMNS
+    )
+
+
+@transaction.atomic
+def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], user=None, note: str = "") -> int:
+    """Create and update many students and cases at once, recording every status change as an event.
+
+    The rules are those of case_open and case_change_status; the writes are COPY and set-based
+    UPDATEs in one transaction. Returns the number of events recorded.
+    """
+    events_by_case = [(case, _bulk_apply_rules(case)) for case in cases]
+    now = timezone.now()
+    user_id = user.pk if user is not None else None
+    new_students = [student for student in students if student.pk is None]
+    changed_students = [student for student in students if student.pk is not None and student.changed]
+    new_cases = [case for case in cases if case.pk is None]
+    changed_cases = [case for case in cases if case.pk is not None and (case.changed or case.steps)]
+    with connection.cursor() as cursor:
+        for student, pk in zip(new_students, _reserve_ids(cursor, "students_student", len(new_students)), strict=True):
+            student.pk = pk
+        for case, pk in zip(new_cases, _reserve_ids(cursor, "students_dropoutcase", len(new_cases)), strict=True):
+            case.pk = pk
+        copy_rows(
+            cursor,
+            "students_student",
+            ("id", *STUDENT_COLUMNS, "created_at"),
+            ((student.pk, *_student_values(student), now) for student in new_students),
+        )
+        _update_rows(
+            cursor,
+            "students_student",
+            STUDENT_COLUMNS,
+            [(student.pk, *_student_values(student)) for student in changed_students],
+        )
+        copy_rows(
+            cursor,
+            "students_dropoutcase",
+            (
+                "id",
+                "student_id",
+                "county_id",
+                "dropout_date",
+                "previous_case_id",
+                "created_at",
+                "updated_at",
+                *CASE_COLUMNS,
+            ),
+            (
+                (
+                    case.pk,
+                    case.student.pk,
+                    case.county_id,
+                    case.dropout_date,
+                    case.previous_case.pk if isinstance(case.previous_case, BulkCase) else case.previous_case,
+                    now,
+                    now,
+                    *(getattr(case, name) for name in CASE_COLUMNS),
+                )
+                for case in new_cases
+            ),
+        )
+        _update_rows(
+            cursor,
+            "students_dropoutcase",
+            {**CASE_COLUMNS, "updated_at": "timestamptz"},
+            [(case.pk, *(getattr(case, name) for name in CASE_COLUMNS), now) for case in changed_cases],
+        )
+        events = [
+            (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
+        ]
+        copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, events)
+    return len(events)
