@@ -4,7 +4,8 @@ import datetime
 
 import factory
 
-from counties.models import Division, Level, Role, School, SchoolKind, User
+from counties.models import CountyGroup, Division, Level, Role, School, SchoolKind, User
+from reports.models import AreaLevel, DailyTotal
 from students.choices import Gender, Reason
 from students.identifiers import id_check_char
 from students.models import DropoutCase, Student
@@ -115,6 +116,25 @@ def open_case(school=None, *, student=None, dropout_date=datetime.date(2019, 4, 
         dropout_date=dropout_date,
         reason=reason,
     )
+
+
+class DailyTotalFactory(factory.django.DjangoModelFactory):
+    """A stored daily total, written directly (the nightly computation is tested on its own)."""
+
+    class Meta:
+        model = DailyTotal
+
+    day = datetime.date(2020, 6, 14)
+    level = AreaLevel.NATION
+
+
+def daily_total(area=None, day=datetime.date(2020, 6, 14), **figures) -> DailyTotal:
+    """The row for `area` (None: the nation; a Division; a CountyGroup) on `day`."""
+    if area is None:
+        return DailyTotalFactory(day=day, level=AreaLevel.NATION, **figures)
+    if isinstance(area, CountyGroup):
+        return DailyTotalFactory(day=day, level=AreaLevel.GROUP, group=area, **figures)
+    return DailyTotalFactory(day=day, level=area.level, division=area, **figures)
 
 
 __all__ = ["DropoutCase", "open_case"]

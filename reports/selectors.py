@@ -1,0 +1,308 @@
+"""Reads for the dashboards.
+
+Figures come from the stored daily totals only: each read is one or two indexed queries on
+DailyTotal, whatever the size of the ledger, and never sums counties on a page view. The lists of
+cases on the county and school pages read the ledger through the scoping rule (students.access).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from counties.models import CountyGroup, CountyGroupMembership, Division, Level
+from students.access import cases_visible_to
+from students.choices import OPEN_STATUSES, Reason, Status
+from students.models import CaseEvent, DropoutCase, PersuasionVisit
+
+from .models import REASON_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
+
+# The figures a series carries for each day, in this order.
+SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "closed_count", "open_poor")
+
+# A case with no persuasion visit for this many days is overdue for a follow-up.
+FOLLOW_UP_DAYS = 30
+# Retention checks after a child returns: the first at 30 days, the second at 90.
+RETENTION_CHECK_DAYS = (30, 90)
+
+
+def baseline_date() -> datetime.date:
+    """The day the ledger opened: decreases are measured from the open count on this day."""
+    value = settings.LEDGER_BASELINE_DATE
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Area:
+    """What a dashboard is about: the nation, one division, or one county group."""
+
+    level: str
+    division: Division | None = None
+    group: CountyGroup | None = None
+
+    @classmethod
+    def nation(cls) -> "Area":
+        return cls(level=AreaLevel.NATION)
+
+    @classmethod
+    def of_division(cls, division: Division) -> "Area":
+        return cls(level=division.level, division=division)
+
+    @classmethod
+    def of_group(cls, group: CountyGroup) -> "Area":
+        return cls(level=AreaLevel.GROUP, group=group)
+
+    @property
+    def name(self) -> str:
+        if self.division is not None:
+            return self.division.name
+        if self.group is not None:
+            return self.group.name
+        return str(_("Nation"))
+
+    @property
+    def is_county(self) -> bool:
+        return self.level == Level.COUNTY
+
+    def totals(self) -> QuerySet[DailyTotal]:
+        """This area's rows, through the index that matches it."""
+        if self.division is not None:
+            return DailyTotal.objects.filter(division=self.division)
+        if self.group is not None:
+            return DailyTotal.objects.filter(group=self.group)
+        return DailyTotal.objects.filter(level=AreaLevel.NATION)
+
+
+# --- The days that have totals -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TotalsSpan:
+    first: datetime.date | None
+    last: datetime.date | None
+
+    @property
+    def exists(self) -> bool:
+        return self.last is not None
+
+    def resolve(self, requested: datetime.date | None) -> datetime.date | None:
+        """The day to show: the requested one kept inside the days that have totals (default: the last)."""
+        if self.last is None:
+            return None
+        if requested is None or requested > self.last:
+            return self.last
+        return max(requested, self.first)
+
+
+def totals_span() -> TotalsSpan:
+    """The first and last day with national totals (every area is computed for the same days)."""
+    span = DailyTotal.objects.filter(level=AreaLevel.NATION).aggregate(first=Min("day"), last=Max("day"))
+    return TotalsSpan(first=span["first"], last=span["last"])
+
+
+def freshness() -> TotalsRun | None:
+    """The latest successful totals run, for the 'totals computed at ...' stamp."""
+    return (
+        TotalsRun.objects.filter(status=RunStatus.SUCCEEDED, finished_at__isnull=False)
+        .only("finished_at", "to_day")
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+# --- One area --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    day: datetime.date
+    open_count: int
+    new_count: int
+    returned_count: int
+    closed_count: int
+    open_poor: int
+
+
+def area_series(area: Area, until: datetime.date) -> list[SeriesPoint]:
+    """The area's daily figures from the day the ledger opened to `until`, oldest first."""
+    rows = area.totals().filter(day__gte=baseline_date(), day__lte=until).order_by("day").values_list(*SERIES_FIELDS)
+    return [SeriesPoint(*row) for row in rows]
+
+
+def area_figures(area: Area, day: datetime.date) -> DailyTotal | None:
+    """The area's row for `day` (None when the totals hold no row for it)."""
+    return area.totals().filter(day=day).first()
+
+
+def children_ranked(area: Area, day: datetime.date) -> list[DailyTotal]:
+    """The areas one level down, most open cases first, each with its division loaded.
+
+    Provinces for the nation; prefectures (and directly administered counties, as in municipalities)
+    for a province; counties for a prefecture; the member counties (as of `day`) for a group.
+    """
+    rows = DailyTotal.objects.filter(day=day)
+    if area.level == AreaLevel.NATION:
+        rows = rows.filter(level=AreaLevel.PROVINCE)
+    elif area.level == AreaLevel.GROUP:
+        members = CountyGroupMembership.objects.filter(group=area.group).active_on(day).values("county_id")
+        rows = rows.filter(level=AreaLevel.COUNTY, division_id__in=members)
+    elif area.division is not None and area.level != Level.COUNTY:
+        rows = rows.filter(division__parent=area.division)
+    else:
+        return []
+    return list(rows.select_related("division", "division__province").order_by("-open_count", "division__code"))
+
+
+# --- County groups against the rest ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Open now and at the baseline, for a group or for the rest of the country."""
+
+    open_count: int
+    baseline_open: int
+    open_poor: int = 0
+
+    @property
+    def decrease(self) -> int:
+        return self.baseline_open - self.open_count
+
+    @property
+    def decrease_percent(self) -> float | None:
+        if not self.baseline_open:
+            return None
+        return 100.0 * self.decrease / self.baseline_open
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    group: CountyGroup
+    inside: Figures
+    rest: Figures
+
+
+def groups_against_rest(nation: DailyTotal | None, day: datetime.date) -> list[GroupComparison]:
+    """Each county group's figures on `day` beside the rest of the country (the nation minus the group)."""
+    if nation is None:
+        return []
+    rows = DailyTotal.objects.filter(level=AreaLevel.GROUP, day=day).select_related("group").order_by("group__slug")
+    comparisons = []
+    for row in rows:
+        comparisons.append(
+            GroupComparison(
+                group=row.group,
+                inside=Figures(row.open_count, row.baseline_open, row.open_poor),
+                rest=Figures(
+                    nation.open_count - row.open_count,
+                    nation.baseline_open - row.baseline_open,
+                    nation.open_poor - row.open_poor,
+                ),
+            )
+        )
+    return comparisons
+
+
+def reasons(figures: DailyTotal | None) -> list[tuple[str, str, int]]:
+    """(reason, label, open cases) for the area's row, largest first; read from the row itself."""
+    if figures is None:
+        return []
+    counts = [(reason.value, str(reason.label), getattr(figures, REASON_COLUMNS[reason.value])) for reason in Reason]
+    return sorted(counts, key=lambda item: -item[2])
+
+
+def poor_baseline(series: list[SeriesPoint]) -> int | None:
+    """Registered-poor open cases on the day the ledger opened (the first day of the series)."""
+    if not series or series[0].day != baseline_date():
+        return None
+    return series[0].open_poor
+
+
+# --- The ledger, for the county and school pages -------------------------------------------------
+
+
+def _latest_visit(field_name: str):
+    return Subquery(
+        PersuasionVisit.objects.filter(case=OuterRef("pk")).order_by("-visit_date", "-pk").values(field_name)[:1]
+    )
+
+
+def county_open_cases(user, county: Division) -> QuerySet[DropoutCase]:
+    """The county's open cases that the user may see (served by the partial index on open cases)."""
+    return cases_visible_to(user).filter(county=county, status__in=OPEN_STATUSES)
+
+
+def open_by_school(user, county: Division) -> list[dict]:
+    """Open cases per school, most first: [{"school_id", "school__name", "school__code", "count"}]."""
+    return list(
+        county_open_cases(user, county)
+        .values("school_id", "school__name", "school__code")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "school__code")
+    )
+
+
+def open_by_reason(user, county: Division) -> list[tuple[str, str, int]]:
+    """Open cases per reason, largest first, live from the ledger."""
+    counts = dict(county_open_cases(user, county).values_list("reason").annotate(count=Count("pk")))
+    rows = [(reason.value, str(reason.label), counts.get(reason.value, 0)) for reason in Reason]
+    return sorted(rows, key=lambda item: -item[2])
+
+
+def overdue_follow_up(user, county: Division, today: datetime.date) -> QuerySet[DropoutCase]:
+    """Open cases on the ledger for more than 30 days with no persuasion visit in the last 30 days,
+    longest waiting first."""
+    since = today - datetime.timedelta(FOLLOW_UP_DAYS)
+    recent = PersuasionVisit.objects.filter(case=OuterRef("pk"), visit_date__gt=since)
+    return (
+        county_open_cases(user, county)
+        .filter(~Exists(recent), dropout_date__lte=since)
+        .annotate(last_visit=_latest_visit("visit_date"))
+        .select_related("student", "school")
+        .order_by(F("last_visit").asc(nulls_first=True), "dropout_date", "pk")
+    )
+
+
+def returned_between(user, county: Division, start: datetime.date, end: datetime.date) -> QuerySet[DropoutCase]:
+    """Cases in the county whose child returned to school between `start` and `end` (inclusive)."""
+    return (
+        cases_visible_to(user)
+        .filter(county=county, returned_on__gte=start, returned_on__lte=end)
+        .select_related("student", "school")
+        .order_by("-returned_on", "-pk")
+    )
+
+
+def retention_checks_due(cases: QuerySet[DropoutCase], today: datetime.date) -> QuerySet[DropoutCase]:
+    """Returned children due a retention check: 30 days after return with no check recorded, or
+    90 days after return with fewer than two (a check is an event that marks the child retained)."""
+    first, second = RETENTION_CHECK_DAYS
+    checks = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.RETAINED)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        cases.filter(status__in=[Status.RETURNED, Status.RETAINED], returned_on__lte=today - datetime.timedelta(first))
+        .annotate(checks=Subquery(checks))
+        .filter(Q(checks__isnull=True) | Q(checks__lt=2, returned_on__lte=today - datetime.timedelta(second)))
+        .select_related("student", "school")
+        .order_by("returned_on", "pk")
+    )
+
+
+def school_cases(user, school) -> QuerySet[DropoutCase]:
+    """The school's open cases with what the page needs to say what each needs next."""
+    return (
+        cases_visible_to(user)
+        .filter(school=school, status__in=OPEN_STATUSES)
+        .annotate(last_visit=_latest_visit("visit_date"), next_follow_up=_latest_visit("next_follow_up"))
+        .select_related("student")
+        .order_by("dropout_date", "pk")
+    )

@@ -1,0 +1,76 @@
+"""The county dashboard's work lists, read live from the ledger through the scoping rule.
+
+Ministry, province and prefecture staff see only counts here: the names of children are shown to the
+people who act on the cases (county officials and principals).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from counties.models import Division
+from students.access import Scope, cases_visible_to
+
+from .. import charts, selectors
+
+# The longest list of cases a dashboard panel shows; the count says how many there are in all.
+LIST_LIMIT = 25
+# The most schools drawn in the chart (the table lists them all).
+CHART_SCHOOLS = 20
+
+
+@dataclass(frozen=True)
+class CaseList:
+    count: int
+    cases: list | None  # None when the user may not see who the children are
+
+
+def shows_people(scope: Scope) -> bool:
+    return scope.can_write and not scope.everything
+
+
+def _case_list(queryset: QuerySet, people: bool) -> CaseList:
+    if not people:
+        return CaseList(count=queryset.count(), cases=None)
+    cases = list(queryset[: LIST_LIMIT + 1])
+    if len(cases) <= LIST_LIMIT:
+        return CaseList(count=len(cases), cases=cases)
+    return CaseList(count=queryset.count(), cases=cases[:LIST_LIMIT])
+
+
+def county_ledger(user, scope: Scope, county: Division, today: datetime.date) -> dict:
+    people = shows_people(scope)
+    by_school = selectors.open_by_school(user, county)
+    for row in by_school:
+        row["url"] = reverse("reports:school", args=[row["school__code"]]) if people else None
+    by_reason = selectors.open_by_reason(user, county)
+    visible = cases_visible_to(user).filter(county=county)
+    open_label = _("Open cases")
+    return {
+        "today": today,
+        "people": people,
+        "open_count": sum(row["count"] for row in by_school),
+        "by_school": by_school,
+        "by_school_chart": charts.ranked_bars(
+            "chart-schools",
+            _("Open cases by school"),
+            [(row["school__name"], row["count"], row["url"] or "") for row in by_school[:CHART_SCHOOLS]],
+            name=open_label,
+        )
+        if by_school
+        else None,
+        "by_reason": by_reason,
+        "by_reason_chart": charts.ranked_bars(
+            "chart-ledger-reasons",
+            _("Open cases by reason"),
+            [(label, n, "") for _value, label, n in by_reason],
+            name=open_label,
+        ),
+        "overdue": _case_list(selectors.overdue_follow_up(user, county, today), people),
+        "returned": _case_list(selectors.returned_between(user, county, today.replace(day=1), today), people),
+        "retention": _case_list(selectors.retention_checks_due(visible, today), people),
+        "follow_up_days": selectors.FOLLOW_UP_DAYS,
+    }

@@ -1,0 +1,84 @@
+"""A school's page: its open cases and what each one needs next, for the principal and the county."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from students.access import cases_visible_to, schools_visible_to, scope_for
+
+from .. import selectors
+from .dashboards import can_open
+
+
+@dataclass(frozen=True)
+class NextStep:
+    code: str  # first_visit, follow_up_due, visit_again, scheduled, retention_30, retention_90
+    text: str
+    urgent: bool
+
+
+def next_step(case, today: datetime.date) -> NextStep:
+    """What an open case needs next, from its latest persuasion visit."""
+    if case.last_visit is None:
+        return NextStep("first_visit", _("First persuasion visit"), True)
+    if case.next_follow_up is not None:
+        if case.next_follow_up < today:
+            return NextStep(
+                "follow_up_due",
+                _("Follow-up was due on %(date)s") % {"date": date_format(case.next_follow_up)},
+                True,
+            )
+        return NextStep("scheduled", _("Follow-up on %(date)s") % {"date": date_format(case.next_follow_up)}, False)
+    if case.last_visit <= today - datetime.timedelta(selectors.FOLLOW_UP_DAYS):
+        days = selectors.FOLLOW_UP_DAYS
+        return NextStep("visit_again", _("Visit again: no visit in %(days)s days") % {"days": days}, True)
+    return NextStep("keep_going", _("Keep persuading; plan the next visit"), False)
+
+
+def retention_step(case, today: datetime.date) -> NextStep:
+    first, second = selectors.RETENTION_CHECK_DAYS
+    if not case.checks:
+        return NextStep("retention_30", _("%(days)s-day retention check") % {"days": first}, True)
+    return NextStep("retention_90", _("%(days)s-day retention check") % {"days": second}, True)
+
+
+@login_required
+@require_safe
+def school(request, code: str):
+    scope = scope_for(request.user)
+    # The page names children: it is for those who act on the cases, never for read-only national staff.
+    if not scope.can_write:
+        raise Http404
+    place = get_object_or_404(schools_visible_to(request.user).select_related("county"), code=code)
+    today = timezone.localdate()
+    cases = list(selectors.school_cases(request.user, place))
+    rows = [{"case": case, "next": next_step(case, today)} for case in cases]
+    retention = [
+        {"case": case, "next": retention_step(case, today)}
+        for case in selectors.retention_checks_due(cases_visible_to(request.user).filter(school=place), today)
+    ]
+    counts = {
+        "open": len(rows),
+        "first_visit": sum(row["next"].code == "first_visit" for row in rows),
+        "overdue": sum(row["next"].code in ("follow_up_due", "visit_again") for row in rows),
+        "retention": len(retention),
+    }
+    return render(
+        request,
+        "reports/school.html",
+        {
+            "school": place,
+            "rows": rows,
+            "retention": retention,
+            "counts": counts,
+            "today": today,
+            "county_url_allowed": can_open(scope, place.county),
+        },
+    )

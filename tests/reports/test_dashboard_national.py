@@ -1,0 +1,206 @@
+"""The national dashboard: figures from the stored totals, the headline, drill-down, groups, the date picker."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import override
+
+from counties.models import CountyGroup, CountyGroupMembership
+from reports.models import DailyTotal, RunStatus, TotalsRun
+from tests.factories import CountyFactory, daily_total, open_case
+
+from .dashboard_data import BASELINE, DAY, make_totals
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", strip_tags(response.content.decode()))
+
+
+@pytest.fixture
+def ministry_client(client, users):
+    client.force_login(users["ministry"])
+    return client
+
+
+def test_headline_states_open_dropouts_and_the_decrease_from_the_baseline(ministry_client, area):
+    make_totals(area)
+    response = ministry_client.get(reverse("reports:national"))
+    assert response.status_code == 200
+    assert "6,781, down 98.9% from 600,000" in text_of(response)
+
+
+def test_headline_is_written_in_chinese_for_chinese_pages(ministry_client, area):
+    make_totals(area)
+    response = ministry_client.get(reverse("reports:national"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response["Content-Language"] == "zh-hans"
+    text = text_of(response)
+    # Numbers and dates are written the Chinese way (Django's zh-hans formats: no thousands separator).
+    assert "6781" in text and "98.9%" in text and "600000" in text
+    assert "6,781" not in text
+    assert "2020年6月14日" in text
+
+
+def test_figures_come_from_the_stored_totals_and_follow_them(ministry_client, area):
+    rows = make_totals(area)
+    # A case on the ledger changes nothing until the totals are computed again.
+    open_case(area["school"], dropout_date=DAY - datetime.timedelta(days=3))
+    assert "6,781, down" in text_of(ministry_client.get(reverse("reports:national")))
+
+    DailyTotal.objects.filter(pk=rows["nation", DAY].pk).update(open_count=2_419)
+    text = text_of(ministry_client.get(reverse("reports:national")))
+    assert "2,419, down 99.6% from 600,000" in text
+    assert "6,781" not in text
+
+
+def test_an_increase_is_called_an_increase(ministry_client):
+    daily_total(None, day=DAY, open_count=1_200, baseline_open=1_000)
+    assert "1,200, up 20.0% from 1,000" in text_of(ministry_client.get(reverse("reports:national")))
+
+
+def test_provinces_are_ranked_and_every_figure_links_one_level_down(ministry_client, area):
+    make_totals(area)
+    response = ministry_client.get(reverse("reports:national"))
+    children = [row.name for row in response.context["children"]]
+    far_province, home_province = area["far"].province, area["province"]
+    assert children == [far_province.name, home_province.name]
+    link = reverse("reports:division", args=[home_province.code])
+    row = re.search(rf'<tr>\s*<th scope="row"><a href="{link}">.*?</tr>', response.content.decode(), re.S).group(0)
+    # The name and each of its six figures lead to the province's own dashboard.
+    assert row.count(f'href="{link}"') == 7
+
+
+def test_drill_down_reaches_the_county_through_province_and_prefecture(ministry_client, area):
+    make_totals(area)
+    province = ministry_client.get(reverse("reports:division", args=[area["province"].code]))
+    assert [row.name for row in province.context["children"]] == [area["prefecture"].name]
+    prefecture = ministry_client.get(province.context["children"][0].url)
+    assert [row.name for row in prefecture.context["children"]] == [area["county"].name, area["neighbour"].name]
+    county = ministry_client.get(prefecture.context["children"][0].url)
+    assert county.status_code == 200
+    assert county.context["area"].division == area["county"]
+    assert "300, down 98.5% from 20,000" in text_of(county)
+    # The way back up is linked too.
+    assert [crumb.label for crumb in county.context["crumbs"]] == ["Nation", area["province"].name, area["prefecture"].name]
+
+
+def test_counties_under_a_municipality_are_its_children(ministry_client):
+    district = CountyFactory()
+    municipality = district.province
+    district.parent, district.prefecture = municipality, None
+    district.save()
+    daily_total(None, day=DAY, open_count=5, baseline_open=50)
+    daily_total(municipality, day=DAY, open_count=5, baseline_open=50)
+    daily_total(district, day=DAY, open_count=5, baseline_open=50)
+    response = ministry_client.get(reverse("reports:division", args=[municipality.code]))
+    assert [row.name for row in response.context["children"]] == [district.name]
+    assert response.context["children_heading"] == "Counties"
+
+
+def test_county_groups_are_compared_with_the_rest_of_the_country(ministry_client, area):
+    make_totals(area)
+    group = CountyGroup.objects.create(slug="poverty-52", name="52 counties")
+    CountyGroupMembership.objects.create(group=group, county=area["county"], valid_from=BASELINE)
+    daily_total(group, day=DAY, open_count=433, baseline_open=82_000)
+    text = text_of(ministry_client.get(reverse("reports:national")))
+    assert "433, down 99.5% from 82,000" in text
+    # The rest is the nation minus the group: 6,348 from 518,000.
+    assert "Rest of the country: 6,348, down 98.8% from 518,000" in text
+
+
+def test_group_dashboard_ranks_the_member_counties_of_that_day(ministry_client, area):
+    make_totals(area)
+    group = CountyGroup.objects.create(slug="poverty-52", name="52 counties")
+    CountyGroupMembership.objects.create(group=group, county=area["county"], valid_from=BASELINE)
+    CountyGroupMembership.objects.create(
+        group=group, county=area["neighbour"], valid_from=BASELINE, valid_to=DAY - datetime.timedelta(days=1)
+    )
+    daily_total(group, day=DAY, open_count=300, baseline_open=30_000)
+    response = ministry_client.get(reverse("reports:group", args=[group.slug]))
+    assert [row.name for row in response.context["children"]] == [area["county"].name]
+    assert "300, down 99.0% from 30,000" in text_of(response)
+
+
+def test_as_of_date_shows_that_days_figures_and_links_keep_it(ministry_client, area):
+    middle = datetime.date(2020, 1, 10)
+    make_totals(area, days=(BASELINE, middle, DAY))
+    response = ministry_client.get(reverse("reports:national"), {"day": "2020-01-10"})
+    assert response.context["day"] == middle
+    assert "303,390, down 49.4% from 600,000" in text_of(response)
+    assert all(row.url.endswith("?day=2020-01-10") for row in response.context["children"])
+    # The trend stops at the chosen day.
+    assert response.context["series"][-1].day == middle
+
+
+def test_as_of_date_outside_the_totals_shows_the_nearest_day_with_totals(ministry_client, area):
+    make_totals(area)
+    assert ministry_client.get(reverse("reports:national"), {"day": "2031-01-01"}).context["day"] == DAY
+    assert ministry_client.get(reverse("reports:national"), {"day": "2001-01-01"}).context["day"] == BASELINE
+    assert ministry_client.get(reverse("reports:national"), {"day": "not-a-day"}).context["day"] == DAY
+
+
+def test_freshness_stamp_shows_when_the_latest_successful_run_finished(ministry_client, area):
+    make_totals(area)
+    finished = timezone.make_aware(datetime.datetime(2020, 6, 15, 1, 7))
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=finished)
+    TotalsRun.objects.create(status=RunStatus.FAILED, finished_at=finished + datetime.timedelta(days=1))
+    with override("en"):
+        text = text_of(ministry_client.get(reverse("reports:national")))
+    assert "Totals computed at June 15, 2020, 1:07 a.m." in text
+
+
+def test_a_clear_notice_when_no_totals_exist_yet(ministry_client):
+    response = ministry_client.get(reverse("reports:national"))
+    assert response.status_code == 200
+    assert "No totals have been computed yet" in text_of(response)
+    assert "chart-trend" not in response.content.decode()
+
+
+def test_every_chart_has_a_table_view(ministry_client, area):
+    make_totals(area)
+    group = CountyGroup.objects.create(slug="sanqu-sanzhou", name="三区三州")
+    daily_total(group, day=DAY, open_count=100, baseline_open=1_000)
+    html = ministry_client.get(reverse("reports:national")).content.decode()
+    charts = re.findall(r'<script type="application/json" data-chart="([\w-]+)">', html)
+    assert charts == ["chart-trend", "chart-groups", "chart-children", "chart-reasons", "chart-poor"]
+    assert html.count('<details class="table-view"') == len(charts)
+    # The trend's table holds the month-end figures.
+    assert re.search(r"<th scope=\"row\">2020-06-14</th><td class=\"num\">6,781</td>", html)
+
+
+def test_registered_poor_subset_is_shown_against_its_own_baseline(ministry_client, area):
+    make_totals(area)
+    assert "97, down 100.0% from 200,000" in text_of(ministry_client.get(reverse("reports:national")))
+
+
+def test_national_dashboard_shows_no_personal_identifiers(ministry_client, area):
+    make_totals(area)
+    case = open_case(area["school"])
+    html = ministry_client.get(reverse("reports:national")).content.decode()
+    assert case.student.name not in html
+    assert case.student.id_number not in html
+
+
+def _more_provinces(count: int):
+    for _ in range(count):
+        county = CountyFactory()
+        for place in (county.province, county.prefecture, county):
+            daily_total(place, day=DAY, open_count=9, baseline_open=90)
+            daily_total(place, day=BASELINE, open_count=90, baseline_open=90)
+
+
+def test_national_dashboard_queries_do_not_grow_with_areas_or_days(ministry_client, area, django_assert_max_num_queries):
+    make_totals(area, days=(BASELINE, datetime.date(2020, 1, 1), DAY))
+    with django_assert_max_num_queries(9) as small:
+        ministry_client.get(reverse("reports:national"))
+    _more_provinces(5)
+    for offset in range(1, 30):
+        daily_total(None, day=BASELINE + datetime.timedelta(days=offset), open_count=5, baseline_open=600_000)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = ministry_client.get(reverse("reports:national"))
+    assert len(response.context["children"]) == 7
