@@ -1,0 +1,161 @@
+"""The hand-written baselines for the totals: one SQL statement each, computing the same figures.
+
+Both statements write what a totals run writes: county and prefecture rows for days with an open case
+or any activity, province and nation rows, and county-group rows (membership as of each day), each with
+every figure of a DailyTotal and the area's baseline open count. The caller deletes the days' rows
+first and rolls the transaction back, so the stored totals are left as they were.
+"""
+
+from reports.models import FIGURE_COLUMNS, REASON_COLUMNS
+
+# The figures broken down among open cases: column name -> condition on a case row `c`.
+BREAKDOWN = {
+    "open_male": "c.gender = 'M'",
+    "open_female": "c.gender = 'F'",
+    "open_primary": "c.grade <= 6",
+    "open_junior": "c.grade >= 7",
+    "open_poor": "c.registered_poor",
+    "open_left_behind": "c.left_behind <> ''",
+    "open_disabled": "c.disability <> ''",
+    **{column: f"c.reason = '{reason}'" for reason, column in REASON_COLUMNS.items()},
+}
+ACTIVITY = ("new_count", "returned_count", "closed_count")
+OPEN_FIGURES = ("open_count", *BREAKDOWN)
+
+CASES = """
+    SELECT dc.county_id, dc.dropout_date, dc.struck_off_on, dc.returned_on, dc.grade, dc.reason,
+           s.gender, s.registered_poor, s.left_behind, s.disability
+    FROM students_dropoutcase dc JOIN students_student s ON s.id = dc.student_id
+"""
+
+MEMBER_ON_DAY = "m.valid_from <= {day} AND (m.valid_to IS NULL OR m.valid_to > {day})"
+
+
+def _sum(columns, prefix: str = "") -> str:
+    return ", ".join(f"sum({prefix}{column}) AS {column}" for column in columns)
+
+
+def _rollup_and_insert() -> str:
+    """The statement's tail: from `county_rows` and `base` (county baselines) to every level's rows."""
+    figures = [column for column in FIGURE_COLUMNS if column != "baseline_open"]
+    level = (
+        "CASE GROUPING(county_id, prefecture_id, province_id) "
+        "WHEN 0 THEN 'county' WHEN 4 THEN 'prefecture' WHEN 6 THEN 'province' ELSE 'nation' END"
+    )
+    division = (
+        "CASE GROUPING(county_id, prefecture_id, province_id) "
+        "WHEN 0 THEN county_id WHEN 4 THEN prefecture_id WHEN 6 THEN province_id END"
+    )
+    sets = "(day, county_id, prefecture_id, province_id), (day, prefecture_id, province_id), (day, province_id), (day)"
+    base_sets = "(county_id, prefecture_id, province_id), (prefecture_id, province_id), (province_id), ()"
+    columns = ", ".join(figures)
+    return f"""
+    , placed AS (
+        SELECT r.*, dv.prefecture_id, dv.province_id
+        FROM county_rows r JOIN counties_division dv ON dv.id = r.county_id
+    ), rolled AS (
+        SELECT day, {level} AS level, {division} AS division_id, {_sum(figures)}
+        FROM placed GROUP BY GROUPING SETS ({sets})
+    ), base_placed AS (
+        SELECT b.county_id, b.open_count, dv.prefecture_id, dv.province_id
+        FROM base b JOIN counties_division dv ON dv.id = b.county_id
+    ), base_rolled AS (
+        SELECT {level} AS level, {division} AS division_id, sum(open_count) AS baseline_open
+        FROM base_placed GROUP BY GROUPING SETS ({base_sets})
+    ), grouped AS (
+        SELECT p.day, m.group_id, {_sum(figures, "p.")}
+        FROM placed p JOIN counties_countygroupmembership m
+          ON m.county_id = p.county_id AND {MEMBER_ON_DAY.format(day="p.day")}
+        GROUP BY m.group_id, p.day
+    )
+    INSERT INTO reports_dailytotal (day, level, division_id, group_id, baseline_open, {columns})
+    SELECT r.day, r.level, r.division_id, NULL, coalesce(b.baseline_open, 0), {", ".join(f"r.{c}" for c in figures)}
+    FROM rolled r LEFT JOIN base_rolled b ON b.level = r.level AND b.division_id IS NOT DISTINCT FROM r.division_id
+    WHERE NOT (r.level = 'prefecture' AND r.division_id IS NULL)
+    UNION ALL
+    SELECT g.day, 'group', NULL, g.group_id,
+           coalesce((SELECT sum(b.open_count) FROM base b JOIN counties_countygroupmembership m
+                     ON m.county_id = b.county_id
+                     WHERE m.group_id = g.group_id AND {MEMBER_ON_DAY.format(day="g.day")}), 0),
+           {", ".join(f"g.{c}" for c in figures)}
+    FROM grouped g
+    """
+
+
+def one_night() -> str:
+    """One day's totals (%(day)s), the baselines read from the stored rows of %(baseline)s."""
+    breakdown = ", ".join(
+        f"count(*) FILTER (WHERE c.is_open AND {condition}) AS {column}" for column, condition in BREAKDOWN.items()
+    )
+    return f"""
+    WITH c AS (
+        SELECT cases.*,
+               (struck_off_on IS NULL OR struck_off_on > %(day)s) AS is_open
+        FROM ({CASES}) cases
+        WHERE dropout_date <= %(day)s AND (struck_off_on IS NULL OR struck_off_on >= %(day)s)
+    ), county_rows AS (
+        SELECT %(day)s::date AS day, c.county_id,
+               count(*) FILTER (WHERE c.is_open) AS open_count,
+               count(*) FILTER (WHERE c.dropout_date = %(day)s) AS new_count,
+               count(*) FILTER (WHERE c.returned_on = %(day)s) AS returned_count,
+               count(*) FILTER (WHERE c.struck_off_on = %(day)s AND c.returned_on IS NULL) AS closed_count,
+               {breakdown}
+        FROM c GROUP BY c.county_id
+    ), base AS (
+        SELECT division_id AS county_id, open_count FROM reports_dailytotal
+        WHERE level = 'county' AND day = %(baseline)s
+    )
+    {_rollup_and_insert()}
+    """
+
+
+def full_history() -> str:
+    """Every day from %(baseline)s to %(last)s: running sums over each county's daily changes."""
+    delta = ", ".join(
+        f"CASE WHEN {condition} THEN c.delta ELSE 0 END AS {column}" for column, condition in BREAKDOWN.items()
+    )
+    running = ", ".join(f"sum({column}) OVER w AS {column}" for column in OPEN_FIGURES)
+    activity_on_first_day = ", ".join(
+        f"CASE WHEN g.day = r.day THEN r.{column} ELSE 0 END AS {column}" for column in ACTIVITY
+    )
+    return f"""
+    WITH changes AS (
+        -- +1 on the day a case opens (cases older than the baseline: on the baseline), -1 when struck off.
+        SELECT county_id, greatest(dropout_date, %(baseline)s) AS day, 1 AS delta,
+               (dropout_date >= %(baseline)s)::int AS new_count, 0 AS returned_count, 0 AS closed_count,
+               grade, reason, gender, registered_poor, left_behind, disability
+        FROM ({CASES}) cases
+        WHERE dropout_date <= %(last)s AND (struck_off_on IS NULL OR struck_off_on >= %(baseline)s)
+        UNION ALL
+        SELECT county_id, struck_off_on, -1, 0,
+               (returned_on IS NOT NULL AND returned_on = struck_off_on)::int, (returned_on IS NULL)::int,
+               grade, reason, gender, registered_poor, left_behind, disability
+        FROM ({CASES}) cases
+        WHERE struck_off_on BETWEEN %(baseline)s AND %(last)s
+    ), daily AS (
+        SELECT c.county_id, c.day, sum(c.delta) AS open_count, {_sum(BREAKDOWN)},
+               {_sum(ACTIVITY)}
+        FROM (SELECT c.*, {delta} FROM changes c) c
+        GROUP BY c.county_id, c.day
+    ), running AS (
+        SELECT county_id, day, lead(day, 1, %(last)s::date + 1) OVER w AS next_day, {running},
+               {", ".join(ACTIVITY)}
+        FROM daily WINDOW w AS (PARTITION BY county_id ORDER BY day)
+    ), county_rows AS (
+        -- Each change day, and the days after it up to the next change while the county has open cases.
+        SELECT g.day::date AS day, r.county_id, {", ".join(f"r.{c}" for c in OPEN_FIGURES)}, {activity_on_first_day}
+        FROM running r CROSS JOIN LATERAL generate_series(
+            r.day, CASE WHEN r.open_count > 0 THEN r.next_day - 1 ELSE r.day END, interval '1 day'
+        ) AS g(day)
+    ), base AS (
+        SELECT county_id, open_count FROM county_rows WHERE day = %(baseline)s
+    )
+    {_rollup_and_insert()}
+    """
+
+
+def run(cursor, statement: str, params: dict, *, first_day, last_day) -> int:
+    """Replace the days' rows with the statement's (inside the caller's transaction); the rows written."""
+    cursor.execute("DELETE FROM reports_dailytotal WHERE day BETWEEN %s AND %s", [first_day, last_day])
+    cursor.execute(statement, params)
+    return cursor.rowcount
