@@ -138,6 +138,14 @@ class TotalsRun(models.Model):
     steps_total = models.PositiveIntegerField(_("steps"), default=0)
     steps_done = models.PositiveIntegerField(_("steps done"), default=0)
     baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    catch_up = models.BooleanField(
+        _("covers every change"),
+        default=False,
+        help_text=_(
+            "The run recomputed every day touched since the previous such run; the next run looks for "
+            "changes recorded after this one started."
+        ),
+    )
     message = models.TextField(_("message"), blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
