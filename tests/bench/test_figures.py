@@ -1,0 +1,114 @@
+"""How each measurement's raw figures become results: which baseline, which target, which verdict."""
+
+from bench import importing, pages, totals, visits
+from bench.__main__ import seeding_results
+from bench.databases import Ledger
+
+
+def page_figures(**ms):
+    names = ["minimal", "national", "province", "county", "case_list", "case_list_deep", "admin_list"]
+    names += ["admin_list_deep", "case_detail"]
+    return {
+        "ms": {name: ms.get(name, 10.0) for name in names},
+        "queries": dict.fromkeys(names, 5),
+        "filter": {"reason": "poverty", "rows": 120, "deep_page": 3},
+        "county": "壤塘县",
+        "province": "四川省",
+    }
+
+
+def by_metric_and_baseline(results):
+    return {(r.metric, r.baseline): r for r in results}
+
+
+def test_dashboards_are_judged_against_the_small_ledger_and_the_minimal_page():
+    large = page_figures(national=12.0, province=14.0, county=30.0, minimal=2.0)
+    small = page_figures(national=10.0, province=10.0, county=10.0)
+    results = by_metric_and_baseline(pages.results(large, small, large_label="600k", small_label="6k"))
+    national = results[("national dashboard (600k)", "same page at 6k")]
+    assert (national.ratio, national.meets, str(national.target)) == (1.2, True, "at most 1.3")
+    assert results[("province dashboard (600k)", "same page at 6k")].meets is False
+    assert results[("county dashboard (600k)", "same page at 6k")].meets is False
+    versus_minimal = results[("national dashboard (600k)", "minimal signed-in page")]
+    assert (versus_minimal.ratio, versus_minimal.meets) == (6.0, False)
+
+
+def test_case_list_must_be_three_times_faster_than_the_admin_changelist():
+    large = page_figures(case_list=10.0, admin_list=30.0, case_list_deep=10.0, admin_list_deep=29.0)
+    results = by_metric_and_baseline(pages.results(large, page_figures(), large_label="600k", small_label="6k"))
+    assert results[("case list, page 1 (600k)", "admin changelist, same filter")].meets is True
+    assert results[("case list, deep page (600k)", "admin changelist, same filter")].meets is False
+    assert results[("case list, page 1 (600k)", "same page at 6k")].target.bound == 1.5
+
+
+def test_case_page_is_shown_at_both_sizes_without_a_target():
+    results = by_metric_and_baseline(
+        pages.results(page_figures(case_detail=20.0), page_figures(), large_label="600k", small_label="6k")
+    )
+    detail = results[("case page (600k)", "same page at 6k")]
+    assert (detail.ratio, detail.meets) == (2.0, None)
+
+
+def test_totals_may_take_at_most_twice_the_hand_written_statement():
+    figures = {
+        "night": "2026-11-26",
+        "baseline": "2019-05-31",
+        "last": "2026-11-27",
+        "night_seconds": 0.5,
+        "night_sql_seconds": 0.2,
+        "backfill_seconds": 10.0,
+        "backfill_sql_seconds": 6.0,
+        "night_disagreements": [],
+        "backfill_disagreements": ["2019-06-01: stored 5, statement 4"],
+    }
+    night, backfill = totals.results(figures, label="600k")
+    assert (night.value, night.baseline_value, night.meets) == (500.0, 200.0, False)
+    assert backfill.meets is True
+    assert "1 days disagree" in backfill.note
+
+
+def test_import_must_reach_a_quarter_of_copy_rows_per_second():
+    figures = {"rows": 100_000, "county": "壤塘县", "import_seconds": 20.0, "copy_seconds": 4.0}
+    (result,) = importing.results(figures)
+    assert (result.value, result.baseline_value, result.ratio, result.meets) == (5000.0, 25000.0, 0.2, False)
+    (result,) = importing.results({**figures, "import_seconds": 16.0})
+    assert result.meets is True
+
+
+def run(throughput, errors=0, p50=5.0, p99=50.0):
+    return {
+        "throughput": throughput,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "requests": 1000,
+        "errors": errors,
+        "error_samples": ["HTTP 500"] * errors,
+    }
+
+
+def test_visit_recording_needs_half_the_minimal_throughput_and_no_errors():
+    figures = {
+        "clients": 32,
+        "seconds": 20.0,
+        "workers": 5,
+        "record": [run(300.0), run(500.0), run(400.0)],
+        "minimal": [run(900.0), run(700.0), run(800.0)],
+    }
+    throughput, p50, p99, errors = visits.results(figures)
+    assert (throughput.value, throughput.baseline_value, throughput.ratio, throughput.meets) == (
+        400.0,
+        800.0,
+        0.5,
+        True,
+    )
+    assert p50.meets is None and p99.meets is None
+    assert errors.meets is True
+    figures["record"][0] = run(300.0, errors=2)
+    assert visits.results(figures)[3].meets is False
+
+
+def test_seeding_time_is_reported_without_a_target():
+    ledger = Ledger("600k", 600_000, 2019, "postgres://x/db_bench_600k", seed_seconds=240.0, reused=True)
+    (result,) = seeding_results([ledger, Ledger("6k", 6000, 2019, "postgres://x/db_bench_6k")])
+    assert (result.value, result.unit, result.ratio, result.meets) == (240.0, "s", None, None)
+    assert result.note == "reused from an earlier run"
