@@ -93,9 +93,7 @@ def test_returned_children_are_due_a_check_thirty_and_ninety_days_after_return(c
     due_first = returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(35))
     returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(35), checks=[days_ago(4)])
     due_second = returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(100), checks=[days_ago(70)])
-    returned(
-        open_case(area["school"], dropout_date=days_ago(200)), days_ago(100), checks=[days_ago(70), days_ago(9)]
-    )
+    returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(100), checks=[days_ago(70), days_ago(9)])
     returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(10))
 
     retention = county_page(client, users["county"], area["county"]).context["ledger"]["retention"]

@@ -86,7 +86,8 @@ def test_drill_down_reaches_the_county_through_province_and_prefecture(ministry_
     assert county.context["area"].division == area["county"]
     assert "300, down 98.5% from 20,000" in text_of(county)
     # The way back up is linked too.
-    assert [crumb.label for crumb in county.context["crumbs"]] == ["Nation", area["province"].name, area["prefecture"].name]
+    crumbs = [crumb.label for crumb in county.context["crumbs"]]
+    assert crumbs == ["Nation", area["province"].name, area["prefecture"].name]
 
 
 def test_counties_under_a_municipality_are_its_children(ministry_client):
@@ -194,7 +195,9 @@ def _more_provinces(count: int):
             daily_total(place, day=BASELINE, open_count=90, baseline_open=90)
 
 
-def test_national_dashboard_queries_do_not_grow_with_areas_or_days(ministry_client, area, django_assert_max_num_queries):
+def test_national_dashboard_queries_do_not_grow_with_areas_or_days(
+    ministry_client, area, django_assert_max_num_queries
+):
     make_totals(area, days=(BASELINE, datetime.date(2020, 1, 1), DAY))
     with django_assert_max_num_queries(9) as small:
         ministry_client.get(reverse("reports:national"))

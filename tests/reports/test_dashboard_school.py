@@ -38,9 +38,8 @@ def test_each_open_case_says_what_it_needs_next(client, users, area):
     school = area["school"]
     never = open_case(school, dropout_date=days_ago(20))
     follow_up_passed = visit(open_case(school, dropout_date=days_ago(40)), days_ago(20), next_follow_up=days_ago(2))
-    scheduled = visit(
-        open_case(school, dropout_date=days_ago(40)), days_ago(5), next_follow_up=timezone.localdate() + datetime.timedelta(7)
-    )
+    next_week = timezone.localdate() + datetime.timedelta(days=7)
+    scheduled = visit(open_case(school, dropout_date=days_ago(40)), days_ago(5), next_follow_up=next_week)
     long_ago = visit(open_case(school, dropout_date=days_ago(90)), days_ago(45))
     recent = visit(open_case(school, dropout_date=days_ago(90)), days_ago(3))
 
