@@ -1,0 +1,343 @@
+"""Totals runs: which days a run recomputes, its steps, publication in one transaction, its record.
+
+A run goes: requested (queued) -> begun (range settled, running) -> county rows staged, one step per
+province (Celery tasks in parallel, or in this process one after another) -> published. Publication
+is one transaction: roll-ups, writing the differences into DailyTotal, today's figures, the
+reconciliation and the run's own success record commit together or not at all, so readers see the
+previous totals until the new ones are complete, and a failed or killed run leaves them untouched.
+
+Which days a run recomputes when it is not given a range (the nightly run, a run started from the
+web, `recompute_totals` without dates): from the earliest of
+- the effective date of every case event recorded since the last successful such run started
+  (less a margin for transactions that were still open then): a return recorded today for last
+  week changes last week's totals;
+- the first day a county-group membership change affects (memberships have no timestamps: they are
+  compared with the copy the last run published);
+- the day after the last day with totals (days never computed, e.g. after failed nights);
+to today. Everything, from the baseline date, when nothing was published yet or the baseline date
+changed. Not tracked (no change history is kept for them): corrections of a child's flags or of a
+case's county, school, grade or reason without a status change, and changes to the divisions;
+today's figures always reflect them, and `recompute_totals --from DATE` repairs past days.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, Q, Value
+from django.db.models.functions import Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from counties.models import Division
+from students.models import CaseEvent
+
+from ..models import AreaLevel, DailyTotal, RunStatus, TotalsRun
+from . import sql
+from .totals import (
+    Applied,
+    ReconciliationError,
+    apply_staged,
+    baseline_date,
+    delete_before,
+    live_open_count,
+    lock_ledger_writes,
+    lock_publication,
+    reconcile,
+    stage_counties,
+    stage_rollups,
+    today,
+)
+
+
+def changes_margin() -> datetime.timedelta:
+    """Events recorded up to this long before the last run started are looked at again.
+
+    A transaction that was still open when that run read the ledger (a long import, say) commits
+    its events with timestamps from before that run started. settings.TOTALS_CHANGES_MARGIN_SECONDS
+    (default one hour) sets it.
+    """
+    return datetime.timedelta(seconds=getattr(settings, "TOTALS_CHANGES_MARGIN_SECONDS", 3600))
+
+# A run still marked running or queued after this long was abandoned (its worker died): longer
+# than any task's hard time limit.
+STALE_AFTER = datetime.timedelta(hours=3)
+
+
+class Trigger:
+    NIGHTLY = "nightly"
+    WEB = "web"
+    COMMAND = "command"
+
+
+@dataclass(frozen=True)
+class Step:
+    """Stage the county rows of [from_day, to_day] for one province (None: every county at once)."""
+
+    province_id: int | None
+    from_day: datetime.date
+    to_day: datetime.date
+
+
+# --- Which days ------------------------------------------------------------------------------------
+
+
+def last_catch_up() -> TotalsRun | None:
+    return (
+        TotalsRun.objects.filter(status=RunStatus.SUCCEEDED, catch_up=True, started_at__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def earliest_event_change(since: datetime.datetime) -> datetime.date | None:
+    """The earliest effective date among case events recorded after `since`."""
+    return CaseEvent.objects.filter(recorded_at__gt=since).aggregate(day=Min("effective_date"))["day"]
+
+
+MEMBERSHIP_CHANGES = """
+    SELECT min(CASE WHEN pub.id IS NULL THEN cur.valid_from
+                    WHEN cur.id IS NULL THEN pub.valid_from
+                    ELSE LEAST(cur.valid_to, pub.valid_to) END)
+    FROM counties_countygroupmembership cur
+    FULL OUTER JOIN reports_publishedmembership pub
+      ON pub.group_id = cur.group_id AND pub.county_id = cur.county_id AND pub.valid_from = cur.valid_from
+    WHERE cur.id IS NULL OR pub.id IS NULL OR cur.valid_to IS DISTINCT FROM pub.valid_to
+"""
+
+PUBLISH_MEMBERSHIPS = """
+    DELETE FROM reports_publishedmembership;
+    INSERT INTO reports_publishedmembership (group_id, county_id, valid_from, valid_to)
+    SELECT group_id, county_id, valid_from, valid_to FROM counties_countygroupmembership;
+"""
+
+
+def earliest_membership_change() -> datetime.date | None:
+    """The first day whose group totals a membership change since the last publication affects."""
+    with connection.cursor() as cursor:
+        cursor.execute(MEMBERSHIP_CHANGES)
+        return cursor.fetchone()[0]
+
+
+def changed_range() -> tuple[datetime.date, datetime.date]:
+    """The days a catch-up run must recompute: (first, last), first > last when there are none."""
+    first_day, last_day = baseline_date(), today()
+    previous = last_catch_up()
+    span = DailyTotal.objects.filter(level=AreaLevel.NATION).aggregate(first=Min("day"), last=Max("day"))
+    if previous is None or previous.baseline_date != first_day or span["first"] != first_day or span["last"] is None:
+        return first_day, last_day
+    candidates = [last_day, span["last"] + datetime.timedelta(days=1)]
+    candidates.append(earliest_event_change(previous.started_at - changes_margin()))
+    candidates.append(earliest_membership_change())
+    return max(first_day, min(day for day in candidates if day is not None)), last_day
+
+
+# --- The run's record ------------------------------------------------------------------------------
+
+
+def run_request(
+    *,
+    trigger: str,
+    user=None,
+    from_day: datetime.date | None = None,
+    to_day: datetime.date | None = None,
+) -> TotalsRun:
+    """Record a run to be started. Without dates it recomputes every day changed since the last one."""
+    return TotalsRun.objects.create(
+        trigger=trigger, requested_by=user, from_day=from_day, to_day=to_day, status=RunStatus.QUEUED
+    )
+
+
+def abandon_stale_runs() -> int:
+    """Mark runs whose worker died (still queued or running long after any time limit) as failed."""
+    cutoff = timezone.now() - STALE_AFTER
+    return TotalsRun.objects.filter(
+        Q(status=RunStatus.RUNNING, started_at__lt=cutoff) | Q(status=RunStatus.QUEUED, created_at__lt=cutoff)
+    ).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        error=_("Abandoned: the run stopped before finishing (its worker was stopped or lost)."),
+    )
+
+
+def clear_dead_staging() -> None:
+    """Drop staged rows left by runs that are no longer in progress."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM reports_stagedtotal WHERE run_id NOT IN "
+            "(SELECT id FROM reports_totalsrun WHERE status IN ('queued', 'running'))"
+        )
+
+
+def active_run() -> TotalsRun | None:
+    """The run in progress, if any (not counting abandoned ones)."""
+    cutoff = timezone.now() - STALE_AFTER
+    return (
+        TotalsRun.objects.filter(
+            Q(status=RunStatus.RUNNING, started_at__gte=cutoff) | Q(status=RunStatus.QUEUED, created_at__gte=cutoff)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list[Step]]:
+    """Settle the run's days, mark it running and return its staging steps.
+
+    A run given dates recomputes those days (clamped to the baseline date .. today); it counts as a
+    catch-up run only if they include every changed day.
+    """
+    abandon_stale_runs()
+    clear_dead_staging()
+    run = TotalsRun.objects.get(pk=run_id)
+    started_at = timezone.now()
+    changed_from, last_day = changed_range()
+    first_day = baseline_date()
+    if run.from_day is None and run.to_day is None:
+        from_day, to_day, catch_up = changed_from, last_day, True
+    else:
+        from_day = max(run.from_day or first_day, first_day)
+        to_day = min(run.to_day or last_day, last_day)
+        catch_up = from_day <= changed_from and to_day == last_day
+    steps = plan_steps(from_day, to_day, by_province=by_province)
+    run.status = RunStatus.RUNNING
+    run.started_at = started_at
+    run.from_day, run.to_day, run.catch_up = from_day, to_day, catch_up
+    run.baseline_date = first_day
+    run.steps_total, run.steps_done, run.progress = len(steps) + 1, 0, 0
+    run.error = ""
+    run.save()
+    return run, steps
+
+
+def plan_steps(from_day: datetime.date, to_day: datetime.date, *, by_province: bool) -> list[Step]:
+    """The staging steps of a run: every day but the last (publication computes that one itself)."""
+    history_to = to_day - datetime.timedelta(days=1)
+    if from_day > history_to:
+        return []
+    if not by_province:
+        return [Step(None, from_day, history_to)]
+    provinces = Division.objects.provinces().order_by("code").values_list("pk", flat=True)
+    return [Step(pk, from_day, history_to) for pk in provinces]
+
+
+def run_stage(run_id: int, step: Step) -> int:
+    """Stage one step's county rows and count the step done."""
+    with transaction.atomic():
+        rows = stage_counties(run_id=run_id, from_day=step.from_day, to_day=step.to_day, province_id=step.province_id)
+    _step_done(run_id)
+    return rows
+
+
+def _step_done(run_id: int) -> None:
+    TotalsRun.objects.filter(pk=run_id).update(
+        steps_done=F("steps_done") + 1,
+        progress=Least(Value(99), (F("steps_done") + 1) * 100 / F("steps_total")),
+    )
+
+
+def run_publish(run_id: int) -> TotalsRun:
+    """Roll up, publish, reconcile and record success, in one transaction. Raises ReconciliationError."""
+    run = TotalsRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    from_day, to_day = run.from_day, run.to_day
+    try:
+        with transaction.atomic():
+            lock_publication()
+            applied = Applied()
+            if from_day <= to_day:
+                history_to = to_day - datetime.timedelta(days=1)
+                stage_rollups(run_id=run_id, from_day=from_day, to_day=history_to, range_start=from_day)
+                applied += apply_staged(run_id=run_id, from_day=from_day, to_day=history_to)
+                is_today = to_day == today()
+                if is_today:
+                    lock_ledger_writes()
+                stage_counties(run_id=run_id, from_day=to_day, to_day=to_day)
+                stage_rollups(run_id=run_id, from_day=to_day, to_day=to_day, range_start=from_day)
+                applied += apply_staged(run_id=run_id, from_day=to_day, to_day=to_day)
+                if from_day == baseline_date():
+                    applied.deleted += delete_before(from_day)
+                live_open = live_open_count() if is_today else None
+                problems = reconcile(from_day=from_day, to_day=to_day, live_open=live_open)
+                if problems:
+                    raise ReconciliationError(problems)
+            if run.catch_up:
+                with connection.cursor() as cursor:
+                    cursor.execute(PUBLISH_MEMBERSHIPS)
+            days = max((to_day - from_day).days + 1, 0)
+            TotalsRun.objects.filter(pk=run_id).update(
+                status=RunStatus.SUCCEEDED,
+                finished_at=timezone.now(),
+                progress=100,
+                steps_done=F("steps_total"),
+                days_written=days,
+                rows_written=applied.written,
+                message=_(
+                    "%(days)s days recomputed: %(inserted)s rows added, %(updated)s changed, %(deleted)s removed."
+                )
+                % {"days": days, "inserted": applied.inserted, "updated": applied.updated, "deleted": applied.deleted},
+            )
+            _clear_staging(run_id)
+    except ReconciliationError as error:
+        run_fail(run_id, _("The totals do not add up; the previous totals stay published.") + "\n" + str(error))
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _clear_staging(run_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CLEAR_STAGED_RUN, {"run": run_id})
+
+
+def run_fail(run_id: int, error: str) -> None:
+    """Record that a run failed (if it has not finished already) and drop its staged rows."""
+    TotalsRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:10000]
+    )
+    _clear_staging(run_id)
+
+
+def run_execute(
+    run_id: int,
+    *,
+    by_province: bool = True,
+    progress: Callable[[TotalsRun], None] | None = None,
+) -> TotalsRun:
+    """Do a requested run here, step after step (what the Celery tasks do in parallel)."""
+    try:
+        run, steps = run_begin(run_id, by_province=by_province)
+        for step in steps:
+            run_stage(run_id, step)
+            if progress:
+                progress(TotalsRun.objects.get(pk=run_id))
+        run = run_publish(run_id)
+    except ReconciliationError:
+        raise
+    except BaseException as error:
+        # Also on SystemExit and KeyboardInterrupt: the record must not stay "running".
+        run_fail(run_id, f"{type(error).__name__}: {error}")
+        raise
+    if progress:
+        progress(run)
+    return run
+
+
+def recompute(
+    from_day: datetime.date | None = None,
+    to_day: datetime.date | None = None,
+    *,
+    by_province: bool = False,
+    trigger: str = Trigger.COMMAND,
+    user=None,
+    progress: Callable[[TotalsRun], None] | None = None,
+) -> TotalsRun:
+    """Recompute and publish the totals of [from_day, to_day] in this process (no dates: every changed day).
+
+    With `by_province=False` the county rows come from one statement over the whole country.
+    """
+    run = run_request(trigger=trigger, user=user, from_day=from_day, to_day=to_day)
+    return run_execute(run.pk, by_province=by_province, progress=progress)

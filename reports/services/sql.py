@@ -1,0 +1,357 @@
+"""The SQL that computes the daily totals, set-based, in PostgreSQL.
+
+Every statement takes named parameters (psycopg `%(name)s`). Days are `date` values; a range is
+inclusive at both ends. "Open at the end of day d" is, here as everywhere in the product:
+dropout_date <= d AND (struck_off_on IS NULL OR struck_off_on > d).
+
+How a range of days is computed (COUNTY_ROWS): each case that overlaps the range becomes two moves,
++1 on the day it enters the range open (its dropout date, or the first day of the range) and -1 on
+the day it is struck off; the moves are summed per county and day, and a running sum over each
+county's days gives its open count (and breakdowns) after every day on which something moved. Each
+such row then stands for every day until the county's next move, so the statement emits a row per
+county-day without ever building a grid of every county times every day, and never joins cases to
+days (the "interval join" that makes a naive backfill slow).
+
+REFERENCE_COUNTY_ROWS is the same computation written the plain way, as one hand-written SELECT
+over a full county x day grid with a window sum over daily deltas: the benchmark's yardstick.
+"""
+
+from django.db import connection
+
+from students.choices import OPEN_STATUSES, Gender, Reason
+
+from ..models import FIGURE_COLUMNS
+
+OPEN = ", ".join(f"'{status.value}'" for status in OPEN_STATUSES)
+
+# The figures that are counts of open cases: summed by the running sum (everything but the day's
+# activity counts and the baseline).
+OPEN_FIGURES = [c for c in FIGURE_COLUMNS if c not in ("new_count", "returned_count", "closed_count", "baseline_open")]
+
+# How each open-count breakdown is read from one case (c: the case, s: its student), as 0 or 1.
+BREAKDOWNS = {
+    "open_count": "1",
+    "open_male": f"(s.gender = '{Gender.MALE.value}')::int",
+    "open_female": f"(s.gender = '{Gender.FEMALE.value}')::int",
+    "open_primary": "(c.grade <= 6)::int",
+    "open_junior": "(c.grade >= 7)::int",
+    "open_poor": "s.registered_poor::int",
+    "open_left_behind": "(s.left_behind <> '')::int",
+    "open_disabled": "(s.disability <> '')::int",
+    **{f"open_reason_{reason.value}": f"(c.reason = '{reason.value}')::int" for reason in Reason},
+}
+assert set(BREAKDOWNS) == set(OPEN_FIGURES)
+
+STAGED_COLUMNS = ", ".join(["run_id", "level", "division_id", "group_id", "day", *FIGURE_COLUMNS])
+FIGURES = ", ".join(FIGURE_COLUMNS)
+
+
+def _cases_cte(*, province_filter: bool) -> str:
+    """The cases that are open on some day of [from, to], with their 0/1 attributes."""
+    attributes = ",\n           ".join(f"{expr} AS {name}" for name, expr in BREAKDOWNS.items())
+    where_province = (
+        "AND c.county_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
+        if province_filter
+        else ""
+    )
+    return f"""
+    cases AS (
+        SELECT c.county_id, c.dropout_date, c.struck_off_on,
+               (c.returned_on IS NOT NULL)::int AS by_return,
+               (c.returned_on IS NULL AND c.closure_reason_id IS NOT NULL)::int AS by_closure,
+               {attributes}
+        FROM students_dropoutcase c
+        JOIN students_student s ON s.id = c.student_id
+        WHERE c.dropout_date <= %(to)s
+          AND (c.struck_off_on IS NULL OR c.struck_off_on >= %(from)s)
+          {where_province}
+    )"""
+
+
+def _moves_ctes() -> str:
+    """`daily`: per county and day, the change in every open figure and the day's activity."""
+    plus = ", ".join(f"{name}" for name in OPEN_FIGURES)
+    minus = ", ".join(f"-{name}" for name in OPEN_FIGURES)
+    sums = ", ".join(f"sum({name}) AS {name}" for name in OPEN_FIGURES)
+    return f"""
+    moves AS (
+        SELECT county_id, GREATEST(dropout_date, %(from)s::date) AS day,
+               (dropout_date >= %(from)s)::int AS new_count, 0 AS returned_count, 0 AS closed_count, {plus}
+        FROM cases
+        UNION ALL
+        SELECT county_id, struck_off_on, 0, by_return, by_closure, {minus}
+        FROM cases
+        WHERE struck_off_on <= %(to)s
+    ),
+    daily AS (
+        SELECT county_id, day, sum(new_count) AS new_count, sum(returned_count) AS returned_count,
+               sum(closed_count) AS closed_count, {sums}
+        FROM moves
+        GROUP BY county_id, day
+    )"""
+
+
+def county_rows_sql(*, province_filter: bool) -> str:
+    """INSERT into the staging table the county rows of [from, to] for one run.
+
+    Parameters: run, from, to, baseline (the baseline date; the range never starts before it) and,
+    with `province_filter`, province. Counties with nothing open and no activity get no row.
+    Baselines come from this statement's own rows when the range starts on the baseline date, else
+    from the published county rows of the baseline date (which only a range starting there changes).
+    """
+    running = ", ".join(f"sum({name}) OVER w AS {name}" for name in OPEN_FIGURES)
+    out = []
+    for name in FIGURE_COLUMNS:
+        if name in ("new_count", "returned_count", "closed_count"):
+            out.append(f"CASE WHEN g.i = 0 THEN r.{name} ELSE 0 END")
+        elif name == "baseline_open":
+            out.append("COALESCE(b.open_count, 0)")
+        else:
+            out.append(f"r.{name}")
+    return f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH {_cases_cte(province_filter=province_filter)},
+    {_moves_ctes()},
+    running AS (
+        SELECT county_id, day, new_count, returned_count, closed_count, {running},
+               LEAD(day) OVER w AS next_day
+        FROM daily
+        WINDOW w AS (PARTITION BY county_id ORDER BY day)
+    ),
+    baselines AS (
+        SELECT county_id, open_count FROM running
+        WHERE %(from)s = %(baseline)s AND day = %(baseline)s
+        UNION ALL
+        SELECT division_id, open_count FROM reports_dailytotal
+        WHERE %(from)s > %(baseline)s AND level = 'county' AND day = %(baseline)s
+    )
+    SELECT %(run)s, 'county', r.county_id, NULL, r.day + g.i, {", ".join(out)}
+    FROM running r
+    CROSS JOIN LATERAL generate_series(
+        0, CASE WHEN r.open_count > 0 THEN COALESCE(r.next_day, %(to)s + 1) - r.day - 1 ELSE 0 END
+    ) AS g(i)
+    LEFT JOIN baselines b ON b.county_id = r.county_id
+    WHERE r.open_count > 0 OR r.new_count > 0 OR r.returned_count > 0 OR r.closed_count > 0
+    """
+
+
+def clear_staged_counties_sql(*, province_filter: bool) -> str:
+    """DELETE the run's staged county rows of [from, to] (of one province): a retried step starts clean."""
+    where_province = (
+        "AND division_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
+        if province_filter
+        else ""
+    )
+    return f"""
+    DELETE FROM reports_stagedtotal
+    WHERE run_id = %(run)s AND level = 'county' AND day BETWEEN %(from)s AND %(to)s {where_province}
+    """
+
+
+CLEAR_STAGED_ROLLUPS = """
+    DELETE FROM reports_stagedtotal
+    WHERE run_id = %(run)s AND level <> 'county' AND day BETWEEN %(from)s AND %(to)s
+"""
+
+CLEAR_STAGED_RUN = "DELETE FROM reports_stagedtotal WHERE run_id = %(run)s"
+
+
+# --- Roll-ups: from the run's staged county rows of [from, to] to every other level ---------------
+
+_COUNTY_BASELINES = """
+    county_baselines AS (
+        SELECT division_id AS county_id, open_count FROM reports_stagedtotal
+        WHERE %(range_start)s = %(baseline)s AND run_id = %(run)s AND level = 'county' AND day = %(baseline)s
+        UNION ALL
+        SELECT division_id, open_count FROM reports_dailytotal
+        WHERE %(range_start)s > %(baseline)s AND level = 'county' AND day = %(baseline)s
+    ),
+    days AS (
+        SELECT (%(from)s::date + i) AS day FROM generate_series(0, %(to)s::date - %(from)s::date) AS i
+    ),
+    counties AS (
+        SELECT s.*, d.prefecture_id, d.province_id
+        FROM reports_stagedtotal s
+        JOIN counties_division d ON d.id = s.division_id
+        WHERE s.run_id = %(run)s AND s.level = 'county' AND s.day BETWEEN %(from)s AND %(to)s
+    )"""
+
+_SUMS = ", ".join(f"sum({name}) AS {name}" for name in FIGURE_COLUMNS if name != "baseline_open")
+_FILLED = ", ".join(
+    "COALESCE(b.baseline_open, 0)" if name == "baseline_open" else f"COALESCE(a.{name}, 0)" for name in FIGURE_COLUMNS
+)
+
+# Prefecture rows, only where the prefecture has county rows (the same rule as counties).
+PREFECTURE_ROWS = f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH {_COUNTY_BASELINES},
+    area_baselines AS (
+        SELECT d.prefecture_id AS area_id, sum(cb.open_count) AS baseline_open
+        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
+        GROUP BY d.prefecture_id
+    ),
+    a AS (
+        SELECT prefecture_id AS area_id, day, {_SUMS}
+        FROM counties WHERE prefecture_id IS NOT NULL
+        GROUP BY prefecture_id, day
+    )
+    SELECT %(run)s, 'prefecture', a.area_id, NULL, a.day, {_FILLED}
+    FROM a LEFT JOIN area_baselines b ON b.area_id = a.area_id
+"""
+
+# Province rows: every province, every day.
+PROVINCE_ROWS = f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH {_COUNTY_BASELINES},
+    area_baselines AS (
+        SELECT d.province_id AS area_id, sum(cb.open_count) AS baseline_open
+        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
+        GROUP BY d.province_id
+    ),
+    sums AS (
+        SELECT province_id AS area_id, day, {_SUMS}
+        FROM counties GROUP BY province_id, day
+    )
+    SELECT %(run)s, 'province', p.id, NULL, days.day, {_FILLED}
+    FROM counties_division p
+    CROSS JOIN days
+    LEFT JOIN sums a ON a.area_id = p.id AND a.day = days.day
+    LEFT JOIN area_baselines b ON b.area_id = p.id
+    WHERE p.level = 'province'
+"""
+
+# The nation: every day.
+NATION_ROWS = f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH {_COUNTY_BASELINES},
+    sums AS (SELECT day, {_SUMS} FROM counties GROUP BY day)
+    SELECT %(run)s, 'nation', NULL, NULL, days.day, {_FILLED}
+    FROM days
+    LEFT JOIN sums a ON a.day = days.day
+    CROSS JOIN (SELECT sum(open_count) AS baseline_open FROM county_baselines) b
+"""
+
+# County groups: every group, every day, over the counties that are members on that day. A group's
+# baseline on a day is the baseline of the counties that are its members on that day, so that the
+# decrease compares the same counties.
+GROUP_ROWS = f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH {_COUNTY_BASELINES},
+    members AS (
+        SELECT DISTINCT m.group_id, m.county_id, days.day
+        FROM counties_countygroupmembership m
+        JOIN days ON m.valid_from <= days.day AND (m.valid_to IS NULL OR m.valid_to > days.day)
+    ),
+    sums AS (
+        SELECT m.group_id, m.day, {_SUMS}
+        FROM members m JOIN counties c ON c.division_id = m.county_id AND c.day = m.day
+        GROUP BY m.group_id, m.day
+    ),
+    group_baselines AS (
+        SELECT m.group_id, m.day, sum(cb.open_count) AS baseline_open
+        FROM members m JOIN county_baselines cb ON cb.county_id = m.county_id
+        GROUP BY m.group_id, m.day
+    )
+    SELECT %(run)s, 'group', NULL, g.id, days.day, {_FILLED}
+    FROM counties_countygroup g
+    CROSS JOIN days
+    LEFT JOIN sums a ON a.group_id = g.id AND a.day = days.day
+    LEFT JOIN group_baselines b ON b.group_id = g.id AND b.day = days.day
+"""
+
+ROLLUPS = (PREFECTURE_ROWS, PROVINCE_ROWS, NATION_ROWS, GROUP_ROWS)
+
+
+# --- Publication: make DailyTotal for [from, to] equal the run's staged rows ----------------------
+# Only rows that differ are written, so re-running a night changes nothing, and readers' cached
+# pages and the table's indexes are left alone where nothing moved.
+
+_KEY_T = "t.level, t.day, COALESCE(t.division_id, t.group_id, 0)"
+_KEY_S = "s.level, s.day, COALESCE(s.division_id, s.group_id, 0)"
+_LEVELS = "('nation', 'province', 'prefecture', 'county', 'group')"
+
+DELETE_VANISHED = f"""
+    DELETE FROM reports_dailytotal t
+    WHERE t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s
+      AND NOT EXISTS (
+          SELECT 1 FROM reports_stagedtotal s
+          WHERE s.run_id = %(run)s AND ({_KEY_S}) = ({_KEY_T})
+      )
+"""
+
+UPDATE_CHANGED = f"""
+    UPDATE reports_dailytotal t SET {", ".join(f"{name} = s.{name}" for name in FIGURE_COLUMNS)}
+    FROM reports_stagedtotal s
+    WHERE s.run_id = %(run)s AND s.day BETWEEN %(from)s AND %(to)s
+      AND t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s
+      AND ({_KEY_S}) = ({_KEY_T})
+      AND ({", ".join(f"t.{name}" for name in FIGURE_COLUMNS)})
+          IS DISTINCT FROM ({", ".join(f"s.{name}" for name in FIGURE_COLUMNS)})
+"""
+
+INSERT_NEW = f"""
+    INSERT INTO reports_dailytotal (level, division_id, group_id, day, {FIGURES})
+    SELECT s.level, s.division_id, s.group_id, s.day, {", ".join(f"s.{name}" for name in FIGURE_COLUMNS)}
+    FROM reports_stagedtotal s
+    WHERE s.run_id = %(run)s AND s.day BETWEEN %(from)s AND %(to)s
+      AND NOT EXISTS (
+          SELECT 1 FROM reports_dailytotal t
+          WHERE t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s AND ({_KEY_S}) = ({_KEY_T})
+      )
+"""
+
+# --- Reconciliation ---------------------------------------------------------------------------------
+
+LEVEL_SUMS = f"""
+    SELECT day, level, count(*), {", ".join(f"sum({name})" for name in FIGURE_COLUMNS)}
+    FROM reports_dailytotal
+    WHERE level IN ('nation', 'province', 'county') AND day BETWEEN %(from)s AND %(to)s
+    GROUP BY day, level
+"""
+
+LIVE_OPEN_COUNT = f"SELECT count(*) FROM students_dropoutcase WHERE status IN ({OPEN})"
+
+
+# --- The hand-written yardstick -----------------------------------------------------------------------
+
+REFERENCE_COUNTY_ROWS = f"""
+    WITH {_cases_cte(province_filter=False)},
+    {_moves_ctes()},
+    grid AS (
+        SELECT d.id AS county_id, (%(from)s::date + i) AS day
+        FROM counties_division d CROSS JOIN generate_series(0, %(to)s::date - %(from)s::date) AS i
+        WHERE d.level = 'county'
+    ),
+    series AS (
+        SELECT grid.county_id, grid.day,
+               COALESCE(daily.new_count, 0) AS new_count,
+               COALESCE(daily.returned_count, 0) AS returned_count,
+               COALESCE(daily.closed_count, 0) AS closed_count,
+               {", ".join(f"sum(COALESCE(daily.{n}, 0)) OVER w AS {n}" for n in OPEN_FIGURES)}
+        FROM grid LEFT JOIN daily ON daily.county_id = grid.county_id AND daily.day = grid.day
+        WINDOW w AS (PARTITION BY grid.county_id ORDER BY grid.day)
+    ),
+    baselines AS (
+        SELECT county_id, count(*) AS open_count FROM cases
+        WHERE dropout_date <= %(baseline)s AND (struck_off_on IS NULL OR struck_off_on > %(baseline)s)
+        GROUP BY county_id
+    )
+    SELECT series.county_id, series.day,
+           {", ".join("COALESCE(b.open_count, 0)" if n == "baseline_open" else f"series.{n}" for n in FIGURE_COLUMNS)}
+    FROM series LEFT JOIN baselines b ON b.county_id = series.county_id
+    WHERE series.open_count > 0 OR series.new_count > 0 OR series.returned_count > 0 OR series.closed_count > 0
+"""
+
+
+def reference_county_rows(from_day, to_day, baseline_day) -> list[tuple]:
+    """Run the hand-written yardstick: (county_id, day, *FIGURE_COLUMNS) for every county-day row.
+
+    `from_day` must be the baseline date for the baselines to be right (the cases CTE only holds
+    cases open on some day of the range).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REFERENCE_COUNTY_ROWS + " ORDER BY series.county_id, series.day",
+            {"from": from_day, "to": to_day, "baseline": baseline_day},
+        )
+        return cursor.fetchall()
