@@ -127,34 +127,72 @@ class SeriesPoint:
     open_poor: int
 
 
-def area_series(area: Area, until: datetime.date) -> list[SeriesPoint]:
-    """The area's daily figures from the day the ledger opened to `until`, oldest first."""
-    rows = area.totals().filter(day__gte=baseline_date(), day__lte=until).order_by("day").values_list(*SERIES_FIELDS)
-    return [SeriesPoint(*row) for row in rows]
+def area_series(area: Area, since: datetime.date, until: datetime.date) -> list[SeriesPoint]:
+    """The area's daily figures from `since` to `until`, oldest first, one point for every day.
+
+    County and prefecture rows are stored only for days with something open or moving: a day
+    without a row is a day of zeros.
+    """
+    rows = {
+        row[0]: row
+        for row in area.totals().filter(day__gte=since, day__lte=until).order_by("day").values_list(*SERIES_FIELDS)
+    }
+    zeros = (0,) * (len(SERIES_FIELDS) - 1)
+    points = []
+    day = since
+    while day <= until:
+        row = rows.get(day)
+        points.append(SeriesPoint(day, *(row[1:] if row else zeros)))
+        day += datetime.timedelta(days=1)
+    return points
 
 
-def area_figures(area: Area, day: datetime.date) -> DailyTotal | None:
-    """The area's row for `day` (None when the totals hold no row for it)."""
-    return area.totals().filter(day=day).first()
+def _zero_row(area: Area, day: datetime.date, baseline_row: DailyTotal | None) -> DailyTotal:
+    """The all-zero figures of a day without a stored row, keeping the area's baseline."""
+    return DailyTotal(
+        day=day,
+        level=area.level,
+        division=area.division,
+        group=area.group,
+        baseline_open=baseline_row.baseline_open if baseline_row else 0,
+    )
+
+
+def area_figures(area: Area, day: datetime.date) -> DailyTotal:
+    """The area's figures on `day` (all zeros, with the area's baseline, when no row is stored)."""
+    baseline = baseline_date()
+    rows = {row.day: row for row in area.totals().filter(day__in={day, baseline})}
+    return rows.get(day) or _zero_row(area, day, rows.get(baseline))
 
 
 def children_ranked(area: Area, day: datetime.date) -> list[DailyTotal]:
-    """The areas one level down, most open cases first, each with its division loaded.
+    """The areas one level down with their figures on `day`, most open cases first.
 
-    Provinces for the nation; prefectures (and directly administered counties, as in municipalities)
-    for a province; counties for a prefecture; the member counties (as of `day`) for a group.
+    Provinces for the nation; prefectures (and the counties a province or municipality runs
+    directly) for a province; counties for a prefecture; the member counties (as of `day`) for a
+    group. Every child is listed, those without a stored row with zeros. Two queries: the children,
+    and their rows for `day` and the baseline date.
     """
-    rows = DailyTotal.objects.filter(day=day)
     if area.level == AreaLevel.NATION:
-        rows = rows.filter(level=AreaLevel.PROVINCE)
+        children = Division.objects.provinces()
+        rows = DailyTotal.objects.filter(level=AreaLevel.PROVINCE)
     elif area.level == AreaLevel.GROUP:
         members = CountyGroupMembership.objects.filter(group=area.group).active_on(day).values("county_id")
-        rows = rows.filter(level=AreaLevel.COUNTY, division_id__in=members)
+        children = Division.objects.filter(pk__in=members)
+        rows = DailyTotal.objects.filter(level=AreaLevel.COUNTY, division_id__in=members)
     elif area.division is not None and area.level != Level.COUNTY:
-        rows = rows.filter(division__parent=area.division)
+        children = Division.objects.filter(parent=area.division)
+        rows = DailyTotal.objects.filter(division__parent=area.division)
     else:
         return []
-    return list(rows.select_related("division", "division__province").order_by("-open_count", "division__code"))
+    baseline = baseline_date()
+    by_key = {(row.division_id, row.day): row for row in rows.filter(day__in={day, baseline})}
+    ranked = []
+    for child in children:
+        row = by_key.get((child.pk, day)) or _zero_row(Area.of_division(child), day, by_key.get((child.pk, baseline)))
+        row.division = child
+        ranked.append(row)
+    return sorted(ranked, key=lambda row: (-row.open_count, -row.baseline_open, row.division.code))
 
 
 # --- County groups against the rest ------------------------------------------------------------
@@ -186,10 +224,8 @@ class GroupComparison:
     rest: Figures
 
 
-def groups_against_rest(nation: DailyTotal | None, day: datetime.date) -> list[GroupComparison]:
+def groups_against_rest(nation: DailyTotal, day: datetime.date) -> list[GroupComparison]:
     """Each county group's figures on `day` beside the rest of the country (the nation minus the group)."""
-    if nation is None:
-        return []
     rows = DailyTotal.objects.filter(level=AreaLevel.GROUP, day=day).select_related("group").order_by("group__slug")
     comparisons = []
     for row in rows:
@@ -207,10 +243,8 @@ def groups_against_rest(nation: DailyTotal | None, day: datetime.date) -> list[G
     return comparisons
 
 
-def reasons(figures: DailyTotal | None) -> list[tuple[str, str, int]]:
+def reasons(figures: DailyTotal) -> list[tuple[str, str, int]]:
     """(reason, label, open cases) for the area's row, largest first; read from the row itself."""
-    if figures is None:
-        return []
     counts = [(reason.value, str(reason.label), getattr(figures, REASON_COLUMNS[reason.value])) for reason in Reason]
     return sorted(counts, key=lambda item: -item[2])
 

@@ -166,14 +166,17 @@ def _dashboard(request, area: Area, scope: Scope):
         "plotly_url": plotly_js_url(),
     }
     if day is not None:
-        context.update(_figures_context(area, scope, day, link_day))
+        since = max(selectors.baseline_date(), span.first)
+        context.update(_figures_context(area, scope, since, day, link_day))
     if area.is_county:
         context["ledger"] = county_ledger(request.user, scope, area.division, timezone.localdate())
     return render(request, "reports/dashboard.html", context)
 
 
-def _figures_context(area: Area, scope: Scope, day: datetime.date, link_day: datetime.date | None) -> dict:
-    series = selectors.area_series(area, day)
+def _figures_context(
+    area: Area, scope: Scope, since: datetime.date, day: datetime.date, link_day: datetime.date | None
+) -> dict:
+    series = selectors.area_series(area, since, day)
     figures = selectors.area_figures(area, day)
     rows = [
         ChildRow(
@@ -188,7 +191,7 @@ def _figures_context(area: Area, scope: Scope, day: datetime.date, link_day: dat
     open_label = _("Open dropouts")
     context = {
         "figures": figures,
-        "headline": change_sentence(figures.open_count, figures.baseline_open) if figures else None,
+        "headline": change_sentence(figures.open_count, figures.baseline_open),
         "series": series,
         "months": _month_rows(series),
         "children": rows,
@@ -209,27 +212,26 @@ def _figures_context(area: Area, scope: Scope, day: datetime.date, link_day: dat
             [(row.name, row.figures.open_count, row.url or "") for row in rows],
             name=open_label,
         )
-    if figures is not None:
-        context["reasons_chart"] = charts.ranked_bars(
-            "chart-reasons",
-            _("Open dropouts by reason"),
-            [(label, count, "") for _value, label, count in context["reasons"]],
-            name=open_label,
-        )
-        poor_baseline = selectors.poor_baseline(series)
-        context["poor"] = {
-            "open": figures.open_poor,
-            "baseline": poor_baseline,
-            "headline": change_sentence(figures.open_poor, poor_baseline) if poor_baseline else None,
-        }
-        context["poor_chart"] = charts.trend(
-            "chart-poor",
-            _("Open dropouts from registered-poor households each day"),
-            [point.day for point in series],
-            [point.open_poor for point in series],
-            name=_("Registered-poor"),
-            color=charts.BLUE,
-        )
+    context["reasons_chart"] = charts.ranked_bars(
+        "chart-reasons",
+        _("Open dropouts by reason"),
+        [(label, count, "") for _value, label, count in context["reasons"]],
+        name=open_label,
+    )
+    poor_baseline = selectors.poor_baseline(series)
+    context["poor"] = {
+        "open": figures.open_poor,
+        "baseline": poor_baseline,
+        "headline": change_sentence(figures.open_poor, poor_baseline),
+    }
+    context["poor_chart"] = charts.trend(
+        "chart-poor",
+        _("Open dropouts from registered-poor households each day"),
+        [point.day for point in series],
+        [point.open_poor for point in series],
+        name=_("Registered-poor"),
+        color=charts.BLUE,
+    )
     if area.level == "nation":
         comparisons = selectors.groups_against_rest(figures, day)
         context["groups"] = [

@@ -11,7 +11,7 @@ from django.utils.translation import override
 
 from counties.models import CountyGroup, CountyGroupMembership
 from reports.models import DailyTotal, RunStatus, TotalsRun
-from tests.factories import CountyFactory, daily_total, open_case
+from tests.factories import CountyFactory, ProvinceFactory, daily_total, open_case
 
 from .dashboard_data import BASELINE, DAY, make_totals
 
@@ -91,10 +91,8 @@ def test_drill_down_reaches_the_county_through_province_and_prefecture(ministry_
 
 
 def test_counties_under_a_municipality_are_its_children(ministry_client):
-    district = CountyFactory()
-    municipality = district.province
-    district.parent, district.prefecture = municipality, None
-    district.save()
+    municipality = ProvinceFactory(name="北京市")
+    district = CountyFactory(parent=municipality, prefecture=None, name="东城区")
     daily_total(None, day=DAY, open_count=5, baseline_open=50)
     daily_total(municipality, day=DAY, open_count=5, baseline_open=50)
     daily_total(district, day=DAY, open_count=5, baseline_open=50)
@@ -207,3 +205,23 @@ def test_national_dashboard_queries_do_not_grow_with_areas_or_days(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = ministry_client.get(reverse("reports:national"))
     assert len(response.context["children"]) == 7
+
+
+def test_a_county_without_a_row_that_day_counts_as_zero_against_its_baseline(ministry_client, area):
+    make_totals(area)
+    DailyTotal.objects.filter(division=area["neighbour"], day=DAY).delete()
+    prefecture = ministry_client.get(reverse("reports:division", args=[area["prefecture"].code]))
+    ranked = [(row.name, row.figures.open_count, row.figures.baseline_open) for row in prefecture.context["children"]]
+    assert ranked == [(area["county"].name, 300, 20_000), (area["neighbour"].name, 0, 10_000)]
+    county = ministry_client.get(reverse("reports:division", args=[area["neighbour"].code]))
+    assert "0, down 100.0% from 10,000" in text_of(county)
+
+
+def test_days_without_a_county_row_are_drawn_as_zeros(ministry_client, area):
+    middle = datetime.date(2020, 1, 10)
+    make_totals(area, days=(BASELINE, middle, DAY))
+    DailyTotal.objects.filter(division=area["county"], day=middle).delete()
+    series = ministry_client.get(reverse("reports:division", args=[area["county"].code])).context["series"]
+    assert len(series) == (DAY - BASELINE).days + 1
+    by_day = {point.day: point.open_count for point in series}
+    assert (by_day[BASELINE], by_day[middle], by_day[DAY]) == (20_000, 0, 300)
