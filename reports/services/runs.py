@@ -61,6 +61,7 @@ def changes_margin() -> datetime.timedelta:
     """
     return datetime.timedelta(seconds=getattr(settings, "TOTALS_CHANGES_MARGIN_SECONDS", 3600))
 
+
 # A run still marked running or queued after this long was abandoned (its worker died): longer
 # than any task's hard time limit.
 STALE_AFTER = datetime.timedelta(hours=3)

@@ -79,9 +79,8 @@ def test_prefecture_province_and_nation_sum_their_counties_every_day(ledger, bas
     assert without_baseline(stored_rows(AreaLevel.PREFECTURE)) == without_baseline(prefectures)
     stored_provinces = stored_rows(AreaLevel.PROVINCE)
     # Every province has a row every day, zeros included.
-    assert set(stored_provinces) == {
-        (province, day) for province in (area["province"].pk, area["far"].province_id) for day in days_between(baseline, today)
-    }
+    provinces_ids = (area["province"].pk, area["far"].province_id)
+    assert set(stored_provinces) == {(pk, day) for pk in provinces_ids for day in days_between(baseline, today)}
     for key, figures in without_baseline(stored_provinces).items():
         assert figures == without_baseline(provinces).get(key, dict.fromkeys(figures, 0))
     stored_nation = stored_rows(AreaLevel.NATION)

@@ -1,0 +1,100 @@
+"""Celery tasks for the daily totals. They take ids and ISO dates, and call reports.services.runs.
+
+The nightly run (beat: the "Nightly totals" periodic task, 01:00 Asia/Shanghai, editable in the
+admin) requests a run and starts it: a chord of one staging task per province, then one task that
+rolls up, publishes and reconciles in a single transaction. Transient database errors are retried
+with exponential backoff; every task has soft and hard time limits, and a run whose task fails for
+good is recorded as failed.
+"""
+
+import datetime
+import logging
+
+from celery import Task, chord, shared_task
+from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
+
+from .services import runs
+from .services.totals import ReconciliationError
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+class TotalsTask(Task):
+    """Retries transient database errors with exponential backoff."""
+
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 30
+    retry_backoff_max = 600
+    retry_jitter = True
+    max_retries = 5
+
+
+class RunTask(TotalsTask):
+    """A step of one run (its first argument is the run's id): the run is recorded as failed once the
+    step gives up, so that it does not stay "running" (reconciliation failures record their own error)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        run_id = kwargs.get("run_id", args[0] if args else None)
+        if run_id is not None and not isinstance(exc, ReconciliationError):
+            runs.run_fail(run_id, f"{type(exc).__name__}: {exc}")
+
+
+def _day(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@shared_task(base=TotalsTask, soft_time_limit=300, time_limit=360)
+def nightly_totals() -> int:
+    """Request a run of every day changed since the last one, and start it."""
+    run = runs.run_request(trigger=runs.Trigger.NIGHTLY)
+    start_totals_run.delay(run.pk)
+    return run.pk
+
+
+@shared_task(base=TotalsTask, soft_time_limit=300, time_limit=360)
+def recompute_totals(from_day: str | None = None, to_day: str | None = None, user_id: int | None = None) -> int:
+    """Request and start a run of [from_day, to_day] (ISO dates; none: every changed day)."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    run = runs.run_request(
+        trigger=runs.Trigger.WEB if user else runs.Trigger.COMMAND,
+        user=user,
+        from_day=_day(from_day),
+        to_day=_day(to_day),
+    )
+    start_totals_run.delay(run.pk)
+    return run.pk
+
+
+@shared_task(base=RunTask, soft_time_limit=600, time_limit=660)
+def start_totals_run(run_id: int) -> None:
+    """Settle the run's days, then fan out one staging task per province and publish when all are done."""
+    run, steps = runs.run_begin(run_id)
+    if not steps:
+        publish_totals_run.delay(run_id)
+        return
+    header = [
+        stage_totals_province.si(run_id, step.province_id, step.from_day.isoformat(), step.to_day.isoformat())
+        for step in steps
+    ]
+    chord(header)(publish_totals_run.si(run_id))
+
+
+@shared_task(base=RunTask, soft_time_limit=1800, time_limit=1900)
+def stage_totals_province(run_id: int, province_id: int | None, from_day: str, to_day: str) -> int:
+    """Compute one province's county rows of [from_day, to_day] into the run's staging."""
+    step = runs.Step(province_id, _day(from_day), _day(to_day))
+    return runs.run_stage(run_id, step)
+
+
+@shared_task(base=RunTask, soft_time_limit=3000, time_limit=3300)
+def publish_totals_run(run_id: int) -> int:
+    """Roll up, publish, reconcile: the new totals become visible together, or not at all."""
+    try:
+        run = runs.run_publish(run_id)
+    except ReconciliationError:
+        logger.error("Totals run %s failed reconciliation; the previous totals stay published.", run_id)
+        raise
+    return run.rows_written

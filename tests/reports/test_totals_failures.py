@@ -1,0 +1,175 @@
+"""Runs that fail reconciliation or die half-way publish nothing, and the next run repairs everything."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from reports.models import AreaLevel, DailyTotal, RunStatus, StagedTotal, TotalsRun
+from reports.services import runs
+from reports.services.totals import ReconciliationError, reconcile
+from students.choices import Placement
+from students.models import DropoutCase
+from students.services import case_mark_returned
+
+from .totals_support import all_rows_snapshot, build_ledger, expected_county_rows, nation_open, stored_rows
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_changes_margin(settings):
+    settings.TOTALS_CHANGES_MARGIN_SECONDS = 0
+
+
+@pytest.fixture
+def baseline(settings):
+    day = timezone.localdate() - datetime.timedelta(days=40)
+    settings.LEDGER_BASELINE_DATE = day.isoformat()
+    return day
+
+
+@pytest.fixture
+def ledger(area, baseline):
+    ledger = build_ledger(area, baseline)
+    runs.recompute()
+    return ledger
+
+
+def return_today(ledger):
+    case = ledger["cases"]["open_throughout"]
+    case_mark_returned(case=case, returned_on=timezone.localdate(), placement=Placement.REGULAR_CLASS)
+
+
+def assert_correct_and_unique(baseline):
+    today = timezone.localdate()
+    assert stored_rows(AreaLevel.COUNTY) == expected_county_rows(baseline, today, baseline)
+    duplicates = (
+        DailyTotal.objects.values("level", "division_id", "group_id", "day").annotate(n=Count("id")).filter(n__gt=1)
+    )
+    assert not duplicates.exists()
+    assert reconcile(from_day=baseline, to_day=today) == []
+
+
+def test_a_tampered_published_count_fails_the_next_run_and_the_previous_totals_stay_visible(ledger):
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    DailyTotal.objects.filter(level=AreaLevel.NATION, day=yesterday).update(open_count=999)
+    before = all_rows_snapshot()
+    open_before = nation_open(today)
+    return_today(ledger)
+
+    with pytest.raises(ReconciliationError) as raised:
+        runs.recompute()
+
+    run = TotalsRun.objects.order_by("-pk").first()
+    assert run.status == RunStatus.FAILED
+    assert "999" in run.error and str(today) in run.error
+    assert "999" in str(raised.value)
+    assert all_rows_snapshot() == before
+    assert nation_open(today) == open_before  # the return recorded today is not published
+    assert not StagedTotal.objects.exists()
+
+
+def test_a_tampered_province_sum_fails_reconciliation(ledger, monkeypatch):
+    real_rollups = runs.stage_rollups
+
+    def tampered_rollups(**kwargs):
+        rows = real_rollups(**kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE reports_stagedtotal SET new_count = new_count + 1 WHERE level = 'province'")
+        return rows
+
+    monkeypatch.setattr(runs, "stage_rollups", tampered_rollups)
+    before = all_rows_snapshot()
+
+    with pytest.raises(ReconciliationError, match="summed over provinces"):
+        runs.recompute(timezone.localdate() - datetime.timedelta(days=5))
+
+    assert TotalsRun.objects.order_by("-pk").first().status == RunStatus.FAILED
+    assert all_rows_snapshot() == before
+
+
+def test_todays_national_count_must_equal_the_live_count_of_open_cases(ledger):
+    # A case whose status says open though its dates say struck off: the ledger disagrees with itself.
+    returned = ledger["cases"]["returned"]
+    DropoutCase.objects.filter(pk=returned.pk).update(status="persuading")
+
+    with pytest.raises(ReconciliationError, match="cases are open in the ledger"):
+        runs.recompute()
+
+    assert TotalsRun.objects.order_by("-pk").first().status == RunStatus.FAILED
+
+
+def test_a_run_stopped_between_provinces_publishes_nothing_and_the_next_run_repairs_everything(
+    ledger, baseline, monkeypatch
+):
+    effective = baseline + datetime.timedelta(days=25)
+    case_mark_returned(case=ledger["cases"]["open_throughout"], returned_on=effective, placement=Placement.VOCATIONAL)
+    before = all_rows_snapshot()
+    real_stage = runs.run_stage
+    calls = []
+
+    def dying_stage(run_id, step):
+        calls.append(step)
+        if len(calls) == 2:
+            raise SystemExit("worker stopped")
+        return real_stage(run_id, step)
+
+    monkeypatch.setattr(runs, "run_stage", dying_stage)
+    with pytest.raises(SystemExit):
+        runs.recompute(by_province=True)
+
+    stopped = TotalsRun.objects.order_by("-pk").first()
+    assert stopped.status == RunStatus.FAILED and "worker stopped" in stopped.error
+    assert all_rows_snapshot() == before
+    monkeypatch.setattr(runs, "run_stage", real_stage)
+
+    run = runs.recompute(by_province=True)
+
+    assert run.from_day == effective  # the failed run did not count as covering the change
+    assert_correct_and_unique(baseline)
+
+
+def test_a_worker_killed_mid_run_leaves_a_stale_run_that_the_next_runs_clean_up(ledger, baseline):
+    case_mark_returned(
+        case=ledger["cases"]["open_throughout"],
+        returned_on=baseline + datetime.timedelta(days=25),
+        placement=Placement.VOCATIONAL,
+    )
+    killed, steps = runs.run_begin(runs.run_request(trigger=runs.Trigger.NIGHTLY).pk)
+    runs.run_stage(killed.pk, steps[0])  # then the process is killed: nothing else runs
+    assert StagedTotal.objects.filter(run_id=killed.pk).exists()
+
+    runs.recompute(by_province=True)
+
+    assert_correct_and_unique(baseline)
+    assert TotalsRun.objects.get(pk=killed.pk).status == RunStatus.RUNNING  # it might still be working
+    TotalsRun.objects.filter(pk=killed.pk).update(started_at=timezone.now() - datetime.timedelta(hours=4))
+
+    runs.recompute()
+
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.FAILED and "Abandoned" in killed.error
+    assert not StagedTotal.objects.exists()
+    assert_correct_and_unique(baseline)
+
+
+def test_a_system_exit_inside_the_publishing_transaction_rolls_it_all_back(ledger, baseline, monkeypatch):
+    return_today(ledger)
+    before = all_rows_snapshot()
+
+    def dying_reconcile(**kwargs):
+        raise SystemExit("killed while publishing")
+
+    monkeypatch.setattr(runs, "reconcile", dying_reconcile)
+    with pytest.raises(SystemExit):
+        runs.recompute(timezone.localdate() - datetime.timedelta(days=10))
+    monkeypatch.undo()
+
+    assert TotalsRun.objects.order_by("-pk").first().status == RunStatus.FAILED
+    assert all_rows_snapshot() == before
+    runs.recompute()
+    assert_correct_and_unique(baseline)
