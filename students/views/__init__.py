@@ -1,0 +1,17 @@
+"""Case work screens: the case list, a case's page and its actions, and the new-case form."""
+
+from .actions import case_close, case_mark_returned, case_relapse, case_responsible, case_status, case_visit
+from .cases import case_detail, case_list
+from .new import case_new
+
+__all__ = [
+    "case_close",
+    "case_detail",
+    "case_list",
+    "case_mark_returned",
+    "case_new",
+    "case_relapse",
+    "case_responsible",
+    "case_status",
+    "case_visit",
+]

@@ -1,0 +1,251 @@
+"""The case list and a case's page.
+
+Who sees which personal data:
+- Names: users who see identifiers (county officials, principals, administrators) see children's
+  names; ministry, province and prefecture staff see them masked (桑**), like every other personal
+  identifier of a minor. They work with figures and need no names.
+- ID and registry numbers are masked in the list for everyone: the list is for finding a case, and
+  four characters at each end are enough to tell children apart. Full numbers appear only on a case's
+  page, for users who see identifiers, and each such view is written to the IdentifierAccess log.
+
+Counting: a page counts at most CAPPED_COUNT + 1 matching cases, so the count costs no more than
+reading the first pages does, even for a national user looking at 600,000 cases. Beyond that the
+list says "more than 10,000" and asks for narrower filters.
+"""
+
+import operator
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from ..access import Scope, cases_visible_to, get_case_for_user, scope_for
+from ..choices import OPEN_STATUSES, Status, VisitorRole
+from ..filters import CaseFilter
+from ..forms import (
+    ChangeStatusForm,
+    CloseForm,
+    MarkReturnedForm,
+    RelapseForm,
+    ResponsiblePersonsForm,
+    VisitForm,
+)
+from ..identifiers import mask, mask_name, mask_phone
+from ..models import DropoutCase, IdentifierAccess
+
+PAGE_SIZE = 50
+CAPPED_COUNT = 10_000
+
+# Columns of the list that can be sorted, with the OrderingFilter value that sorts them ascending.
+SORTABLE = [
+    ("name", _("Name")),
+    ("school", _("School")),
+    ("grade", _("Grade")),
+    ("dropout_date", _("Dropped out")),
+    ("status", _("Status")),
+]
+
+
+class CappedCountPaginator(Paginator):
+    """A paginator that stops counting after `cap` + 1 rows."""
+
+    cap = CAPPED_COUNT
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A child's personal data as this user may see it."""
+
+    name: str
+    id_number: str
+    registry_number: str
+    birth_date: object
+    address: str
+    hukou_place: str
+    guardian_name: str
+    guardian_phone: str
+    masked: bool
+
+    @classmethod
+    def of(cls, student, scope: Scope) -> "Identity":
+        if scope.sees_identifiers:
+            return cls(
+                name=student.name,
+                id_number=student.id_number or "",
+                registry_number=student.registry_number or "",
+                birth_date=student.birth_date,
+                address=student.address,
+                hukou_place=student.hukou_place,
+                guardian_name=student.guardian_name,
+                guardian_phone=student.guardian_phone,
+                masked=False,
+            )
+        return cls(
+            name=mask_name(student.name),
+            id_number=mask(student.id_number or ""),
+            registry_number=mask(student.registry_number or "", 5, 4),
+            birth_date=student.birth_date.year,
+            address="***" if student.address else "",
+            hukou_place="***" if student.hukou_place else "",
+            guardian_name=mask_name(student.guardian_name),
+            guardian_phone=mask_phone(student.guardian_phone),
+            masked=True,
+        )
+
+
+@dataclass(frozen=True)
+class ListRow:
+    case: DropoutCase
+    name: str
+    id_number: str
+
+
+def _sort_headers(current: str) -> list[dict]:
+    headers = []
+    for key, label in SORTABLE:
+        if current == key:
+            direction, next_value = "ascending", f"-{key}"
+        elif current == f"-{key}":
+            direction, next_value = "descending", key
+        else:
+            direction = None
+            # Dates are most useful newest first; names and grades from the start.
+            next_value = f"-{key}" if key == "dropout_date" else key
+        headers.append({"key": key, "label": label, "direction": direction, "next": next_value})
+    return headers
+
+
+def _filters_active(case_filter: CaseFilter) -> int:
+    """How many filters besides the search box are set, to say so on the folded filter panel."""
+    data = case_filter.data
+    return sum(1 for key in data if key not in ("q", "sort", "page") and any(v for v in data.getlist(key)))
+
+
+def _export_links(request) -> list[dict]:
+    """Links to the exports of this very list; none while the export screen does not exist."""
+    try:
+        url = reverse("students:export")
+    except NoReverseMatch:
+        return []
+    query = request.GET.copy()
+    query.pop("page", None)
+    links = []
+    for fmt, label in (("xlsx", _("Excel (XLSX)")), ("csv", "CSV")):
+        query["format"] = fmt
+        links.append({"url": f"{url}?{query.urlencode()}", "label": label})
+    return links
+
+
+@login_required
+def case_list(request):
+    scope = scope_for(request.user)
+    case_filter = CaseFilter(request.GET, request=request)
+    queryset = case_filter.qs.select_related("student", "school", "county")
+    paginator = CappedCountPaginator(queryset, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [
+        ListRow(
+            case=case,
+            name=case.student.name if scope.sees_identifiers else mask_name(case.student.name),
+            id_number=mask(case.student.id_number or ""),
+        )
+        for case in page.object_list
+    ]
+    return render(
+        request,
+        "students/case_list.html",
+        {
+            "filter": case_filter,
+            "page": page,
+            "rows": rows,
+            "paginator": paginator,
+            "scope": scope,
+            "show_county": scope.school is None,
+            "filters_active": _filters_active(case_filter),
+            "sort_headers": _sort_headers(request.GET.get("sort", "")),
+            "export_links": _export_links(request),
+            "open_statuses": OPEN_STATUSES,
+        },
+    )
+
+
+def _timeline(case: DropoutCase) -> list[dict]:
+    """The case's status changes and visits, newest first; on the same day, the later record first."""
+    entries = [
+        {"date": event.effective_date, "at": event.recorded_at, "kind": "event", "event": event}
+        for event in case.events.select_related("recorded_by", "closure_reason")
+    ]
+    role_labels = dict(VisitorRole.choices)
+    for visit in case.visits.select_related("recorded_by"):
+        visitors = [
+            {"role": role_labels.get(v.get("role"), v.get("role")), "name": v.get("name", "")} for v in visit.visitors
+        ]
+        entries.append(
+            {"date": visit.visit_date, "at": visit.recorded_at, "kind": "visit", "visit": visit, "visitors": visitors}
+        )
+    entries.sort(key=operator.itemgetter("date", "at"), reverse=True)
+    return entries
+
+
+def action_forms(case: DropoutCase) -> dict:
+    """The unbound forms of the actions a case's current status allows."""
+    forms = {}
+    if case.status in OPEN_STATUSES:
+        forms["visit_form"] = VisitForm(case=case)
+        forms["return_form"] = MarkReturnedForm(case=case)
+        forms["close_form"] = CloseForm(case=case)
+    if ChangeStatusForm.next_statuses(case):
+        forms["status_form"] = ChangeStatusForm(case=case)
+    if case.status in (Status.RETURNED, Status.RETAINED):
+        forms["relapse_form"] = RelapseForm(case=case)
+    return forms
+
+
+def render_case(request, case: DropoutCase, *, bound: dict | None = None, status: int = 200, open_form: str = ""):
+    """The case's page; `bound` replaces the named forms with the user's submitted ones (and errors)."""
+    scope = scope_for(request.user)
+    identity = Identity.of(case.student, scope)
+    if not identity.masked:
+        IdentifierAccess.objects.create(user=request.user, case=case, purpose="case_detail")
+    persons = list(case.responsible_persons.all())
+    episodes = (
+        cases_visible_to(request.user)
+        .filter(student_id=case.student_id)
+        .exclude(pk=case.pk)
+        .select_related("school")
+        .order_by("dropout_date")
+    )
+    context = {
+        "episodes": list(episodes),
+        "case": case,
+        "scope": scope,
+        "identity": identity,
+        "timeline": _timeline(case),
+        "persons": persons,
+        "can_edit": scope.can_write,
+        "open_form": open_form,
+    }
+    if scope.can_write:
+        context.update(action_forms(case))
+        context["responsible_form"] = ResponsiblePersonsForm(case=case, persons=persons)
+        context.update(bound or {})
+    return render(request, "students/case_detail.html", context, status=status)
+
+
+@login_required
+def case_detail(request, pk: int):
+    # Out-of-scope cases are 404, exactly like cases that do not exist.
+    case = get_case_for_user(request.user, pk)
+    return render_case(request, case)
