@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_runs
 
 app_name = "reports"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("group/<slug:slug>/", views.group, name="group"),
     path("school/<str:code>/", views.school, name="school"),
     path("assets/plotly-<str:version>.min.js", views.plotly_js, name="plotly-js"),
+    path("totals/runs/", views_runs.run_list, name="runs"),
+    path("totals/runs/start/", views_runs.run_start, name="run-start"),
+    path("totals/runs/<int:pk>/status/", views_runs.run_status, name="run-status"),
 ]

@@ -1,0 +1,84 @@
+"""The totals runs page for administrators: every run with its outcome, a button to start one, live progress."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from counties.models import Role
+
+from .models import RunStatus, TotalsRun
+from .services import runs
+from .tasks import start_totals_run
+
+RUNS_SHOWN = 50
+
+
+def can_manage_totals(user) -> bool:
+    return user.is_active and (user.is_staff or user.is_superuser or user.role == Role.ADMIN)
+
+
+def _require_manager(request) -> None:
+    # Other users are not told the page exists.
+    if not can_manage_totals(request.user):
+        raise Http404
+
+
+@login_required
+@require_GET
+def run_list(request):
+    _require_manager(request)
+    recent = list(TotalsRun.objects.select_related("requested_by")[:RUNS_SHOWN])
+    last_finished = next((run for run in recent if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)), None)
+    return render(
+        request,
+        "reports/runs.html",
+        {
+            "runs": recent,
+            "active": runs.active_run(),
+            "last_failed": last_finished if last_finished and last_finished.status == RunStatus.FAILED else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_start(request):
+    """Request a run of every day changed since the last one; the worker starts it once this commits."""
+    _require_manager(request)
+    active = runs.active_run()
+    if active is not None:
+        messages.warning(request, _("A run is already in progress."))
+        return redirect("reports:runs")
+    run = runs.run_request(trigger=runs.Trigger.WEB, user=request.user)
+    transaction.on_commit(lambda: start_totals_run.delay(run.pk))
+    messages.success(request, _("Run %(id)s requested.") % {"id": run.pk})
+    return redirect("reports:runs")
+
+
+@login_required
+@require_GET
+def run_status(request, pk: int):
+    """The run's progress, polled by the runs page while it is in progress."""
+    _require_manager(request)
+    run = get_object_or_404(TotalsRun, pk=pk)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "status_display": run.get_status_display(),
+            "progress": run.progress,
+            "steps_done": run.steps_done,
+            "steps_total": run.steps_total,
+            "from_day": run.from_day.isoformat() if run.from_day else None,
+            "to_day": run.to_day.isoformat() if run.to_day else None,
+            "days_written": run.days_written,
+            "rows_written": run.rows_written,
+            "message": run.message,
+            "error": run.error,
+            "finished": not run.is_active,
+        }
+    )
