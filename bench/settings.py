@@ -10,8 +10,6 @@ DEBUG = False
 ROOT_URLCONF = "bench.urls"
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
-# Demo and benchmark accounts sign in many times: a cheap hasher keeps the login out of the figures.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
