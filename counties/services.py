@@ -240,13 +240,13 @@ def _resolve_area(area: AreaSpec, places: _Places, problems: list[str]) -> list[
     return counties
 
 
-def group_spec_resolve(spec: GroupSpec) -> list[tuple[Division, AreaSpec]]:
+def group_spec_resolve(spec: GroupSpec, *, places: _Places | None = None) -> list[tuple[Division, AreaSpec]]:
     """Every county of the group with the area (and so the dates) it comes from.
 
     Raises CountyGroupDataError listing every name that does not resolve to exactly one division and
     every county that two areas of the group both claim.
     """
-    places = _Places()
+    places = places or _Places()
     problems: list[str] = []
     if not places.provinces:
         raise CountyGroupDataError([_("No divisions are loaded: run load_divisions first.")])
@@ -277,7 +277,8 @@ def county_groups_load(*, groups: Iterable[GroupSpec] = COUNTY_GROUPS, reset: bo
     created/removed/unchanged.
     """
     groups = list(groups)
-    resolved = {spec.slug: group_spec_resolve(spec) for spec in groups}
+    places = _Places()
+    resolved = {spec.slug: group_spec_resolve(spec, places=places) for spec in groups}
     counts = dict.fromkeys(
         ["groups_created", "groups_updated", "memberships_created", "memberships_removed", "memberships_unchanged"], 0
     )

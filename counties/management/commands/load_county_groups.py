@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from counties.services import CountyGroupDataError, county_groups_load
 
@@ -21,14 +22,17 @@ class Command(BaseCommand):
         try:
             counts = county_groups_load(reset=reset)
         except CountyGroupDataError as error:
-            raise CommandError(f"The county group data does not resolve:\n{error}") from error
+            raise CommandError(
+                _("The county group data does not resolve:\n%(problems)s") % {"problems": error}
+            ) from error
         self.stdout.write(
-            "County groups: {groups_created} created, {groups_updated} updated; memberships: "
-            "{memberships_created} created, {memberships_removed} removed, {memberships_unchanged} unchanged.".format(
-                **counts
+            _(
+                "County groups: %(groups_created)d created, %(groups_updated)d updated; memberships: "
+                "%(memberships_created)d created, %(memberships_removed)d removed, "
+                "%(memberships_unchanged)d unchanged."
             )
+            % counts
         )
-        if not any(
-            counts[key] for key in ("groups_created", "groups_updated", "memberships_created", "memberships_removed")
-        ):
-            self.stdout.write("Nothing to change.")
+        changes = ("groups_created", "groups_updated", "memberships_created", "memberships_removed")
+        if not any(counts[key] for key in changes):
+            self.stdout.write(_("Nothing to change."))

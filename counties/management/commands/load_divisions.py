@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from counties.services import divisions_load
 
@@ -12,8 +13,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counts = divisions_load()
         self.stdout.write(
-            "Divisions: {created} created, {updated} updated, {unchanged} unchanged, "
-            "{not_in_source} not in the source (left alone).".format(**counts)
+            _(
+                "Divisions: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(not_in_source)d not in the source (left alone)."
+            )
+            % counts
         )
         if not counts["created"] and not counts["updated"]:
-            self.stdout.write("Nothing to change.")
+            self.stdout.write(_("Nothing to change."))
