@@ -36,14 +36,46 @@ class DivisionAdmin(admin.ModelAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """The group's memberships, one row each: administrators correct dates or remove a mistaken row.
+
+    The county is shown, not edited, so that a group of hundreds of counties renders in a few queries;
+    counties are added in the inline below.
+    """
+
+    model = CountyGroupMembership
+    fields = ["county", "county_code", "province", "valid_from", "valid_to"]
+    readonly_fields = ["county", "county_code", "province"]
+    extra = 0
+    ordering = ["county__code", "valid_from"]
+    verbose_name_plural = _("memberships")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group", "county__province")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("code"))
+    def county_code(self, membership) -> str:
+        return membership.county.code
+
+    @admin.display(description=_("province"))
+    def province(self, membership) -> Division:
+        return membership.county.province
+
+
+class NewMembershipInline(admin.TabularInline):
+    """Empty rows to add counties to the group, with a county search."""
+
     model = CountyGroupMembership
     fields = ["county", "valid_from", "valid_to"]
     autocomplete_fields = ["county"]
-    extra = 0
-    ordering = ["county__code", "valid_from"]
+    extra = 3
+    verbose_name = _("new membership")
+    verbose_name_plural = _("add counties")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("county")
+        return super().get_queryset(request).none()
 
 
 @admin.register(CountyGroup)
@@ -51,7 +83,7 @@ class CountyGroupAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "name_en", "members_today", "members_ever"]
     search_fields = ["slug", "name", "name_en"]
     prepopulated_fields = {"slug": ["name_en"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, NewMembershipInline]
 
     def get_queryset(self, request):
         today = timezone.localdate()

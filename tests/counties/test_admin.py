@@ -144,3 +144,55 @@ def test_administrators_create_a_county_official_with_role_and_county(staff_clie
     assert response.status_code == 302
     official = User.objects.get(username="official")
     assert (official.role, official.division) == (Role.COUNTY, rangtang)
+
+
+def group_form_data(page) -> dict:
+    """What the browser would send back from a group's change page, unchanged."""
+    group = page.context["adminform"].form.instance
+    data = {"slug": group.slug, "name": group.name, "name_en": group.name_en, "description": group.description}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        data |= {management.add_prefix(name): value for name, value in management.initial.items()}
+        for form in formset.initial_forms:
+            data |= {
+                form.add_prefix("id"): form.instance.pk,
+                form.add_prefix("group"): group.pk,
+                form.add_prefix("valid_from"): form.instance.valid_from.isoformat(),
+                form.add_prefix("valid_to"): form.instance.valid_to.isoformat() if form.instance.valid_to else "",
+            }
+    return data
+
+
+def test_a_large_group_page_loads_in_a_few_queries(staff_client, django_assert_max_num_queries):
+    group = CountyGroup.objects.get(slug="sanqu-sanzhou")
+    with django_assert_max_num_queries(12):
+        page = staff_client.get(reverse("admin:counties_countygroup_change", args=[group.pk]))
+    assert page.status_code == 200
+    assert "壤塘县" in page.text
+
+
+def test_administrators_add_a_county_and_end_another_on_the_group_page(staff_client):
+    group = CountyGroup.objects.get(slug="poverty-52")
+    url = reverse("admin:counties_countygroup_change", args=[group.pk])
+    data = group_form_data(staff_client.get(url))
+    xiji = CountyGroupMembership.objects.get(group=group, county__code="640422")
+    row = next(key for key, value in data.items() if key.endswith("-id") and value == xiji.pk)
+    data[row.replace("-id", "-valid_to")] = "2020-11-18"
+    new_rows = next(key for key in data if key.endswith("-INITIAL_FORMS") and data[key] == 0).removesuffix(
+        "INITIAL_FORMS"
+    )
+    data |= {
+        f"{new_rows}TOTAL_FORMS": 1,
+        f"{new_rows}0-county": Division.objects.get(code="513230").pk,
+        f"{new_rows}0-valid_from": "2019-01-01",
+        f"{new_rows}0-valid_to": "2020-11-17",
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context and [
+        f.errors for f in response.context["inline_admin_formsets"]
+    ]
+    xiji.refresh_from_db()
+    assert xiji.valid_to == datetime.date(2020, 11, 18)
+    assert group.counties_on(datetime.date(2020, 6, 14)).count() == 53
+    assert group.counties_on(datetime.date(2020, 6, 14)).filter(code="513230").exists()
