@@ -39,7 +39,10 @@ def with_database(url: str, name: str) -> str:
 
 def bench_url(base_url: str, cases: int) -> str:
     """The URL of the benchmark database holding `cases` cases, derived from the project's database URL."""
-    return with_database(base_url, f"{database_name(base_url)}_bench_{size_label(cases)}")
+    name = database_name(base_url)
+    if not name.endswith("_bench"):
+        name += "_bench"
+    return with_database(base_url, f"{name}_{size_label(cases)}")
 
 
 def _connect(url: str):

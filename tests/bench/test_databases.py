@@ -5,6 +5,7 @@ def test_benchmark_database_is_named_after_the_project_database_and_its_size():
     url = "postgres://postgres:secret@127.0.0.1:5432/ledger?sslmode=disable"
     assert bench_url(url, 600_000) == "postgres://postgres:secret@127.0.0.1:5432/ledger_bench_600k?sslmode=disable"
     assert database_name(bench_url(url, 6_000)) == "ledger_bench_6k"
+    assert database_name(bench_url("postgres://127.0.0.1/dropout_ledger_bench", 6_000)) == "dropout_ledger_bench_6k"
     assert with_database(url, "postgres") == "postgres://postgres:secret@127.0.0.1:5432/postgres?sslmode=disable"
 
 
