@@ -75,9 +75,34 @@ def _date_axis() -> dict:
     return axis
 
 
+def _count_axis(values: list[int]) -> dict:
+    # Small counts get a tick per whole number, never 0.5 of a child.
+    axis = {"tickformat": ",d", "rangemode": "tozero"}
+    if max(values, default=0) <= 6:
+        axis["dtick"] = 1
+    return axis
+
+
+def _range_buttons() -> dict:
+    return {
+        "buttons": [
+            {"count": 3, "step": "month", "stepmode": "backward", "label": _("3 months")},
+            {"count": 1, "step": "year", "stepmode": "backward", "label": _("1 year")},
+            {"step": "all", "label": _("All")},
+        ],
+        "x": 0,
+        "y": 1.02,
+        "yanchor": "bottom",
+        "font": {"size": 12},
+        "bgcolor": "#f5f7fa",
+        "activecolor": "#e4e7eb",
+    }
+
+
 def trend(chart_id: str, title: str, days: Iterable, values: Iterable[int], *, name: str, color: str = ACCENT) -> Chart:
-    """A line of one daily figure since the ledger opened."""
+    """A line of one daily figure since the ledger opened, with buttons to zoom to the latest months."""
     x = [day.isoformat() for day in days]
+    y = list(values)
     figure = {
         "data": [
             {
@@ -85,14 +110,20 @@ def trend(chart_id: str, title: str, days: Iterable, values: Iterable[int], *, n
                 "mode": "lines",
                 "name": name,
                 "x": x,
-                "y": list(values),
+                "y": y,
                 "line": {"color": color, "width": 2.5, "shape": "hv"},
                 "fill": "tozeroy",
                 "fillcolor": ACCENT_SOFT if color == ACCENT else "rgba(47, 111, 181, 0.12)",
                 "hovertemplate": "%{x|%Y-%m-%d}<br>" + name + ": %{y:,d}<extra></extra>",
             }
         ],
-        "layout": _layout(height=300, xaxis=_date_axis(), hovermode="x"),
+        "layout": _layout(
+            height=320,
+            margin={"t": 36},
+            xaxis={**_date_axis(), "rangeselector": _range_buttons()},
+            yaxis=_count_axis(y),
+            hovermode="x",
+        ),
     }
     return Chart(chart_id, title, figure)
 
@@ -100,13 +131,14 @@ def trend(chart_id: str, title: str, days: Iterable, values: Iterable[int], *, n
 def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, name: str) -> Chart:
     """Horizontal bars, largest at the top. `rows` holds (label, value, link); a click follows the link."""
     labels = [label for label, _value, _link in rows]
+    values = [value for _label, value, _link in rows]
     figure = {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
                 "name": name,
-                "x": [value for _label, value, _link in rows],
+                "x": values,
                 "y": labels,
                 "customdata": [link for _label, _value, link in rows],
                 "marker": {"color": ACCENT},
@@ -120,7 +152,7 @@ def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, 
             height=max(160, 26 * len(rows) + 50),
             margin={"l": 8, "r": 56, "t": 8, "b": 32},
             bargap=0.25,
-            xaxis={"tickformat": ",d", "rangemode": "tozero"},
+            xaxis=_count_axis(values),
             yaxis={"autorange": "reversed", "automargin": True, "type": "category", "tickformat": ""},
         ),
     }
@@ -128,33 +160,29 @@ def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, 
 
 
 def group_comparison(chart_id: str, title: str, rows: list[tuple[str, float | None, float | None]]) -> Chart:
-    """Decrease since the baseline, in percent, for each county group beside the rest of the country."""
-    names = [name for name, _inside, _rest in rows]
+    """For each county group beside the rest of the country: the share of the baseline still open, in percent.
+
+    Both sides fall by about 99%; what is left is where they differ, so that is what the bars show.
+    """
     inside_label, rest_label = _("Counties in the group"), _("Rest of the country")
+
+    def bars(label: str, values: list[float | None], color: str) -> dict:
+        return {
+            "type": "bar",
+            "name": label,
+            "x": [name for name, _inside, _rest in rows],
+            "y": values,
+            "marker": {"color": color},
+            "hovertemplate": "%{x}<br>" + label + ": %{y:.2f}%<extra></extra>",
+            "texttemplate": "%{y:.2f}%",
+            "textposition": "outside",
+            "cliponaxis": False,
+        }
+
     figure = {
         "data": [
-            {
-                "type": "bar",
-                "name": inside_label,
-                "x": names,
-                "y": [inside for _name, inside, _rest in rows],
-                "marker": {"color": ACCENT},
-                "hovertemplate": "%{x}<br>" + inside_label + ": %{y:.1f}%<extra></extra>",
-                "texttemplate": "%{y:.1f}%",
-                "textposition": "outside",
-                "cliponaxis": False,
-            },
-            {
-                "type": "bar",
-                "name": rest_label,
-                "x": names,
-                "y": [rest for _name, _inside, rest in rows],
-                "marker": {"color": GREY},
-                "hovertemplate": "%{x}<br>" + rest_label + ": %{y:.1f}%<extra></extra>",
-                "texttemplate": "%{y:.1f}%",
-                "textposition": "outside",
-                "cliponaxis": False,
-            },
+            bars(inside_label, [inside for _name, inside, _rest in rows], ACCENT),
+            bars(rest_label, [rest for _name, _inside, rest in rows], GREY),
         ],
         "layout": _layout(
             height=300,
@@ -162,7 +190,7 @@ def group_comparison(chart_id: str, title: str, rows: list[tuple[str, float | No
             showlegend=True,
             legend={"orientation": "h", "y": -0.18},
             margin={"t": 24, "b": 56},
-            yaxis={"ticksuffix": "%", "tickformat": ".0f", "range": [0, 105]},
+            yaxis={"ticksuffix": "%", "tickformat": ".1f", "rangemode": "tozero"},
             xaxis={"type": "category"},
         ),
     }

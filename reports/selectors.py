@@ -216,6 +216,13 @@ class Figures:
             return None
         return 100.0 * self.decrease / self.baseline_open
 
+    @property
+    def remaining_percent(self) -> float | None:
+        """The share of the baseline still open."""
+        if not self.baseline_open:
+            return None
+        return 100.0 * self.open_count / self.baseline_open
+
 
 @dataclass(frozen=True)
 class GroupComparison:

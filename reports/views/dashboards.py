@@ -246,7 +246,7 @@ def _figures_context(
         if comparisons:
             context["groups_chart"] = charts.group_comparison(
                 "chart-groups",
-                _("Decrease since the ledger opened"),
-                [(c.group.name, c.inside.decrease_percent, c.rest.decrease_percent) for c in comparisons],
+                _("Still open, as a share of the open ledger when it was set up"),
+                [(c.group.name, c.inside.remaining_percent, c.rest.remaining_percent) for c in comparisons],
             )
     return context

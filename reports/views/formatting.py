@@ -11,7 +11,11 @@ def count(value: int) -> str:
 
 
 def percent(value: float) -> str:
-    return number_format(round(value, 1), decimal_pos=1, use_l10n=True, force_grouping=True)
+    """One decimal, or as many more as it takes not to round a decrease that left cases open up to 100%."""
+    places = 1
+    while places < 4 and 0 < value < 100 and round(value, places) in (0, 100):
+        places += 1
+    return number_format(round(value, places), decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
 def change_sentence(open_count: int, baseline: int | None) -> SafeString:

@@ -139,3 +139,12 @@ def test_county_dashboard_queries_do_not_grow_with_cases_or_schools(client, user
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert len(response.context["ledger"]["by_school"]) == 7
+
+
+def test_county_work_lists_show_even_before_any_totals_exist(client, users, area):
+    case = open_case(area["school"], dropout_date=days_ago(60))
+    response = county_page(client, users["county"], area["county"])
+    html = response.content.decode()
+    assert "No totals have been computed yet" in html
+    assert response.context["ledger"]["overdue"].count == 1
+    assert case.student.name in html
