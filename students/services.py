@@ -4,8 +4,12 @@ Each function validates first, then writes in one transaction. Status changes ap
 update the case's summary fields together, under a row lock, so the summary always matches the events.
 """
 
+import csv
 import datetime
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +31,8 @@ from .identifiers import (
 )
 from .lifecycle import STRUCK_OFF, check_transition
 from .models import CaseEvent, ClosureReason, DropoutCase, PersuasionVisit, ResponsiblePerson, Student
+
+PLACEMENTS = frozenset(Placement.values)
 
 
 class StaleCaseError(ValidationError):
@@ -54,8 +60,21 @@ class StudentData:
     extra: dict = field(default_factory=dict)
 
 
+_batch_today: ContextVar[datetime.date | None] = ContextVar("batch_today", default=None)
+
+
 def _today() -> datetime.date:
-    return timezone.localdate()
+    return _batch_today.get() or timezone.localdate()
+
+
+@contextmanager
+def rules_as_of_today() -> Iterator[datetime.date]:
+    """Check a whole batch against one "today" (read once, not once per row); yields that day."""
+    token = _batch_today.set(timezone.localdate())
+    try:
+        yield _batch_today.get()
+    finally:
+        _batch_today.reset(token)
 
 
 def _require_school_access(user, school: School) -> None:
@@ -137,7 +156,7 @@ def effective_date_problems(
 def status_details_problems(*, to_status: str, placement: str, closure_reason_id: int | None) -> dict[str, list[str]]:
     """What a status change must say: how the child was placed on return, why a case is closed."""
     errors: dict[str, list[str]] = {}
-    if to_status == Status.RETURNED and placement not in Placement.values:
+    if to_status == Status.RETURNED and placement not in PLACEMENTS:
         errors["placement"] = [_("Say how the child was placed on return.")]
     if to_status == Status.CLOSED and closure_reason_id is None:
         errors["closure_reason"] = [_("Say why the case is closed.")]
@@ -577,27 +596,15 @@ def _bulk_apply_rules(case: BulkCase) -> list[tuple]:
     return events
 
 
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
 def copy_rows(cursor, table: str, columns: tuple[str, ...], rows) -> None:
     """COPY rows (tuples in `columns` order) into `table`: the fastest way PostgreSQL takes many rows."""
     buffer = io.StringIO()
-    buffer.writelines("\t".join(map(_copy_value, row)) + "\n" for row in rows)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(["\\N" if value is None else value for value in row] for row in rows)
     if not buffer.tell():
         return
     buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
 def _reserve_ids(cursor, table: str, count: int) -> list[int]:
@@ -639,7 +646,7 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
     UPDATEs in one transaction. Returns the number of events recorded.
     """
     events_by_case = [(case, _bulk_apply_rules(case)) for case in cases]
-    now = timezone.now()
+    now = timezone.now().isoformat()  # formatted once, not once per row
     user_id = user.pk if user is not None else None
     new_students = [student for student in students if student.pk is None]
     changed_students = [student for student in students if student.pk is not None and student.changed]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_jobs
 
 app_name = "students"
 
@@ -14,4 +14,15 @@ urlpatterns = [
     path("<int:pk>/close/", views.case_close, name="case-close"),
     path("<int:pk>/relapse/", views.case_relapse, name="case-relapse"),
     path("<int:pk>/responsible/", views.case_responsible, name="case-responsible"),
+    # Spreadsheet import and export, their background jobs, the monthly report (students.views_jobs).
+    path("import/template/", views_jobs.import_template, name="import-template"),
+    path("import/<str:county_code>/", views_jobs.import_upload, name="import-upload"),
+    path("jobs/<int:pk>/", views_jobs.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/status/", views_jobs.job_status, name="job-status"),
+    path("jobs/<int:pk>/confirm/", views_jobs.import_confirm, name="import-confirm"),
+    path("jobs/<int:pk>/problems.<str:fmt>", views_jobs.job_problems, name="job-problems"),
+    path("jobs/<int:pk>/download/", views_jobs.job_download, name="job-download"),
+    path("export/", views_jobs.export_cases_view, name="export"),
+    path("export/ledger/<str:county_code>/", views_jobs.export_ledger, name="export-ledger"),
+    path("reports/monthly/<str:division_code>/", views_jobs.monthly_report, name="monthly-report"),
 ]

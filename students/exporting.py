@@ -1,0 +1,377 @@
+"""Export cases in the ledger's layout (XLSX or CSV), the blank template, and the monthly report.
+
+An export uses the template's columns and vocabulary, so a county can edit its ledger in Excel and
+import it again; importing an unedited export changes nothing. Identifiers are masked for roles that
+do not see them (the same rule as the case pages), and such an export cannot be imported again.
+Cells that a spreadsheet would run as a formula (=, +, -, @) are written with a leading apostrophe;
+the import removes it again.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from counties.models import Division, Level
+
+from .access import Scope
+from .choices import Status
+from .ledger_columns import CHOICES, COLUMNS, FORMULA_START, Kind, label, yes_no
+from .models import CaseEvent, ClosureReason, DropoutCase
+
+# Larger exports run as a background job; smaller ones are sent at once.
+DIRECT_EXPORT_LIMIT = 5_000
+DATE_FORMAT = "yyyy-mm-dd"
+BOLD = Font(bold=True)
+REQUIRED_FILL = PatternFill("solid", fgColor="FDECEA")
+HEADER_FILL = PatternFill("solid", fgColor="E6F0FA")
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would read as a formula, made inert with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in FORMULA_START:
+        return "'" + value
+    return value
+
+
+def cases_for_export(queryset: QuerySet[DropoutCase]) -> QuerySet[DropoutCase]:
+    """The cases with everything a ledger row shows, in one query."""
+    last_change = (
+        CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-effective_date", "-pk").values("effective_date")[:1]
+    )
+    return queryset.select_related("student", "school", "closure_reason").annotate(last_change=Subquery(last_change))
+
+
+def headers(language: str) -> list[str]:
+    return [column.header(language) for column in COLUMNS]
+
+
+def ledger_cells(case: DropoutCase, *, language: str, scope: Scope) -> list:
+    """One case as a row of the ledger, in COLUMNS order (identifiers masked as the scope requires)."""
+    from .views.cases import Identity  # the case pages' masking rule, so exports mask exactly as they do
+
+    student = case.student
+    identity = Identity.of(student, scope)
+    closure = case.closure_reason
+    status_date = case.last_change if case.status != Status.DROPPED_OUT else None
+    values = {
+        "name": identity.name,
+        "gender": label("gender", student.gender, language),
+        "ethnicity": label("ethnicity", student.ethnicity, language),
+        "birth_date": identity.birth_date,
+        "id_number": identity.id_number,
+        "registry_number": identity.registry_number,
+        "hukou_place": identity.hukou_place,
+        "address": identity.address,
+        "guardian_name": identity.guardian_name,
+        "guardian_phone": identity.guardian_phone,
+        "registered_poor": yes_no(student.registered_poor, language),
+        "left_behind": label("left_behind", student.left_behind, language),
+        "migrant": yes_no(student.migrant, language),
+        "orphan": yes_no(student.orphan, language),
+        "unsupported": yes_no(student.unsupported, language),
+        "disability": label("disability", student.disability, language),
+        "school_code": case.school.code,
+        "school_name": case.school.name,
+        "grade": case.grade,
+        "dropout_date": case.dropout_date,
+        "reason": label("reason", case.reason, language),
+        "reason_detail": case.reason_detail,
+        "status": label("status", case.status, language),
+        "status_date": status_date,
+        "return_date": case.returned_on,
+        "placement": label("placement", case.placement, language) if case.placement else "",
+        "closure_reason": (closure.name_en or closure.name if language == "en" else closure.name) if closure else "",
+    }
+    return [neutralise(values[column.key]) for column in COLUMNS]
+
+
+def ledger_rows(queryset: QuerySet[DropoutCase], *, language: str, scope: Scope) -> Iterator[list]:
+    for case in cases_for_export(queryset).iterator(chunk_size=2000):
+        yield ledger_cells(case, language=language, scope=scope)
+
+
+# Writers -------------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """CSV text, line by line, for a streamed response: UTF-8 with a BOM, which Excel opens correctly."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(["" if value is None else _csv_value(value) for value in row])
+
+
+def _csv_value(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def write_csv(target, header: list[str], rows: Iterable[list]) -> None:
+    """Write CSV bytes (UTF-8 with BOM) to a binary file object."""
+    for line in csv_lines(header, rows):
+        target.write(line.encode("utf-8"))
+
+
+def write_xlsx(target, header: list[str], rows: Iterable[list], *, title: str, widths: list[int] | None = None) -> None:
+    """A one-sheet workbook written row by row (openpyxl write-only), with real date cells."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(widths or [], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_header_cell(sheet, text) for text in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    workbook.save(target)
+
+
+def _header_cell(sheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = BOLD
+    cell.fill = HEADER_FILL
+    return cell
+
+
+def _xlsx_cell(sheet, value):
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    if isinstance(value, str) and value.startswith("'"):
+        # Written as plain text: openpyxl would otherwise take a string starting with "=" for a formula.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def export_cases(target, queryset: QuerySet[DropoutCase], *, fmt: str, language: str, scope: Scope) -> None:
+    """Write the cases to a binary file object as XLSX or CSV, in the template's layout."""
+    rows = ledger_rows(queryset, language=language, scope=scope)
+    if fmt == "xlsx":
+        write_xlsx(target, headers(language), rows, title=_("Ledger"), widths=[c.width for c in COLUMNS])
+    else:
+        write_csv(target, headers(language), rows)
+
+
+# The template ---------------------------------------------------------------------------------------
+
+
+def template_workbook(language: str) -> bytes:
+    """The blank ledger: a header row (required columns marked) and a sheet explaining each column."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Ledger")[:31]
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.header(language))
+        cell.font = BOLD
+        cell.fill = REQUIRED_FILL if column.required else HEADER_FILL
+        if column.note:
+            cell.comment = Comment(str(column.note), "")
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        if column.kind in (Kind.ID, Kind.CODE, Kind.TEXT):
+            # Text format for the whole column, so Excel keeps ID numbers' 18 digits.
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = "@"
+        elif column.kind == Kind.DATE:
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = DATE_FORMAT
+    sheet.freeze_panes = "A2"
+
+    notes = workbook.create_sheet(_("How to fill in")[:31])
+    notes.append([_("Column"), _("Required"), _("Accepted values"), _("Notes")])
+    for cell in notes[1]:
+        cell.font = BOLD
+    for column in COLUMNS:
+        notes.append(
+            [
+                column.header(language),
+                _("yes") if column.required else "",
+                _accepted_values(column, language),
+                str(column.note) if column.note else "",
+            ]
+        )
+    notes.append([])
+    notes.append([_("Headers may be in any order; common variants are accepted (学生姓名 for 姓名, ...).")])
+    notes.append([_("Dates: 2019-05-01, 2019/5/1, 2019年5月1日, 20190501 or Excel dates.")])
+    notes.append([_("Keep ID numbers as text: a number in Excel loses its last digits.")])
+    for letter, width in zip("ABCD", (22, 10, 60, 60), strict=True):
+        notes.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _accepted_values(column, language: str) -> str:
+    if column.key in CHOICES:
+        return ", ".join(label(column.key, value, language) for value in CHOICES[column.key][0].values if value)
+    if column.key == "closure_reason":
+        return ", ".join(
+            (reason.name_en or reason.name) if language == "en" else reason.name
+            for reason in ClosureReason.objects.filter(active=True)
+        )
+    if column.key == "ethnicity":
+        return _("the group's name (汉族) or its 2-digit code (01)")
+    if column.kind == Kind.BOOL:
+        return "是 / 否" if language != "en" else "Yes / No"
+    if column.kind == Kind.DATE:
+        return "2019-05-01"
+    if column.kind == Kind.GRADE:
+        return "1-9"
+    return ""
+
+
+# The monthly report ----------------------------------------------------------------------------------
+
+
+class ReportNotReady(Exception):
+    """The nightly totals for the report's days have not been computed yet."""
+
+
+REPORT_DAY = 15  # provinces report the figures as of the 15th of each month
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    year: int
+    month: int
+
+    @property
+    def day(self) -> datetime.date:
+        return datetime.date(self.year, self.month, REPORT_DAY)
+
+    @property
+    def start(self) -> datetime.date:
+        """The day after the previous report: the 16th of the month before."""
+        previous = datetime.date(self.year, self.month, 1) - datetime.timedelta(days=1)
+        return previous.replace(day=REPORT_DAY + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+def monthly_report_rows(division: Division, period: ReportPeriod) -> list[dict]:
+    """The report's rows: the area itself, then each county in it (for a province or prefecture)."""
+    from django.db.models import Count, Sum
+
+    from reports.models import REASON_COLUMNS, AreaLevel, DailyTotal
+
+    if division.level == Level.COUNTY:
+        areas = [division]
+    else:
+        counties = Division.objects.within(division).filter(level=Level.COUNTY).order_by("code")
+        areas = [division, *counties]
+    area_ids = [area.pk for area in areas]
+    on_day = {
+        total.division_id: total
+        for total in DailyTotal.objects.filter(division_id__in=area_ids, day=period.day).exclude(level=AreaLevel.GROUP)
+    }
+    if division.pk not in on_day:
+        raise ReportNotReady(
+            _("The totals for %(day)s are not available yet: they are computed each night.") % {"day": period.day}
+        )
+    flows = {
+        row["division_id"]: row
+        for row in DailyTotal.objects.filter(division_id__in=area_ids, day__range=(period.start, period.day))
+        .values("division_id")
+        .annotate(
+            days=Count("day"),
+            new=Sum("new_count"),
+            returned=Sum("returned_count"),
+            closed=Sum("closed_count"),
+        )
+    }
+    expected_days = (period.day - period.start).days + 1
+    if flows.get(division.pk, {}).get("days") != expected_days:
+        raise ReportNotReady(
+            _("The totals for some days between %(start)s and %(end)s are not available yet.")
+            % {"start": period.start, "end": period.day}
+        )
+    rows = []
+    for area in areas:
+        total = on_day.get(area.pk)
+        flow = flows.get(area.pk, {})
+        rows.append(
+            {
+                "code": area.code,
+                "name": area.name,
+                "open": total.open_count if total else 0,
+                "new": flow.get("new") or 0,
+                "returned": flow.get("returned") or 0,
+                "closed": flow.get("closed") or 0,
+                "poor": total.open_poor if total else 0,
+                "reasons": {
+                    reason: getattr(total, column) if total else 0 for reason, column in REASON_COLUMNS.items()
+                },
+            }
+        )
+    return rows
+
+
+def monthly_report_workbook(division: Division, period: ReportPeriod, *, language: str) -> bytes:
+    """The month's figures (as of the 15th) for an area and its counties, as an XLSX file."""
+    from .choices import Reason
+
+    rows = monthly_report_rows(division, period)
+    reasons = list(Reason)
+    header = [
+        _("Code"),
+        _("Area"),
+        _("Open on %(day)s") % {"day": period.day},
+        _("New dropouts"),
+        _("Returned"),
+        _("Closed for another reason"),
+        _("Open, registered-poor"),
+        *[_("Open: %(reason)s") % {"reason": label("reason", reason, language)} for reason in reasons],
+    ]
+    body = [
+        [
+            row["code"],
+            row["name"],
+            row["open"],
+            row["new"],
+            row["returned"],
+            row["closed"],
+            row["poor"],
+            *[row["reasons"][reason.value] for reason in reasons],
+        ]
+        for row in rows
+    ]
+    caption = _("%(area)s, %(month)s: figures as of the 15th; new, returned and closed from %(start)s to %(end)s.") % {
+        "area": division.name,
+        "month": period,
+        "start": period.start,
+        "end": period.day,
+    }
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(period)
+    sheet.append([caption])
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    for values in body:
+        sheet.append(values)
+    sheet.column_dimensions["B"].width = 18
+    sheet.freeze_panes = "C3"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,130 @@
+"""Background ledger jobs: imports and large exports. Each task takes a LedgerJob id and calls a service.
+
+Jobs are created by students.views_jobs (or the services below) and enqueued with
+transaction.on_commit, so a worker never looks for a job that is not committed yet.
+"""
+
+import logging
+import time
+from pathlib import Path
+
+from celery import shared_task
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import JobKind, JobStatus, LedgerJob
+
+logger = logging.getLogger(__name__)
+
+# Progress is written at most this often (seconds), so a big import does not spend its time on it.
+PROGRESS_INTERVAL = 0.5
+
+
+def enqueue_job(job: LedgerJob) -> None:
+    """Run the job in a worker once the transaction that created it commits."""
+    transaction.on_commit(lambda: run_ledger_job.delay(job.pk))
+
+
+class _ProgressWriter:
+    """Writes a job's progress (percent) as rows are read; the reading is most of an import's work."""
+
+    def __init__(self, job: LedgerJob, share: int = 90):
+        self.job_id = job.pk
+        self.share = share
+        self.last = 0.0
+        self.written = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = min(self.share, int(self.share * done / max(total, 1)))
+        now = time.monotonic()
+        if percent != self.written and (now - self.last >= PROGRESS_INTERVAL or done >= total):
+            LedgerJob.objects.filter(pk=self.job_id).update(progress=percent)
+            self.written, self.last = percent, now
+
+
+@shared_task(acks_late=True)
+def run_ledger_job(job_id: int) -> None:
+    """Run one import or export job, recording its result (or its error) on the job."""
+    job = LedgerJob.objects.select_related("county", "requested_by").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return  # already run (a redelivered message)
+    LedgerJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0)
+    language = job.params.get("language") or "zh-hans"
+    try:
+        with translation.override(language):
+            if job.kind == JobKind.IMPORT:
+                _run_import(job)
+            elif job.kind == JobKind.EXPORT:
+                _run_export(job)
+            else:
+                raise ValueError(f"unknown job kind {job.kind}")
+    except Exception as error:
+        logger.exception("ledger job %s failed", job.pk)
+        LedgerJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=str(error) or error.__class__.__name__, finished_at=timezone.now()
+        )
+        return
+    job.status = JobStatus.SUCCEEDED
+    job.progress = 100
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "progress", "counts", "report", "output_file", "finished_at"])
+
+
+def _run_import(job: LedgerJob) -> None:
+    from .importing import import_ledger
+
+    result = import_ledger(
+        job.input_file.path,
+        county=job.county,
+        user=job.requested_by,
+        dry_run=bool(job.params.get("dry_run")),
+        filename=job.params.get("filename") or Path(job.input_file.name).name,
+        progress=_ProgressWriter(job),
+    )
+    job.counts = {**result.counts(), "dry_run": result.dry_run, "encoding": result.encoding}
+    job.report = {"problems": [p.as_dict() for p in result.problems], "warnings": result.warnings}
+
+
+def _run_export(job: LedgerJob) -> None:
+    import tempfile
+
+    from .access import scope_for
+    from .exporting import export_cases
+
+    queryset = export_queryset(job)
+    fmt = job.params.get("format", "xlsx")
+    with tempfile.TemporaryFile() as out:
+        export_cases(
+            out, queryset, fmt=fmt, language=job.params.get("sheet_language", "zh"), scope=scope_for(job.requested_by)
+        )
+        out.seek(0)
+        job.output_file.save(export_filename(job), File(out), save=False)
+    job.counts = {"rows": queryset.count()}
+
+
+def export_queryset(job: LedgerJob):
+    """The cases an export job covers, read through the requesting user's scope."""
+    from types import SimpleNamespace
+
+    from .access import cases_visible_to
+    from .filters import CaseFilter
+
+    user = job.requested_by
+    if job.params.get("ledger"):
+        return cases_visible_to(user).filter(county=job.county).order_by("school__code", "dropout_date", "pk")
+    request = SimpleNamespace(user=user, GET=QueryDict(job.params.get("query", "")))
+    return CaseFilter(request.GET, request=request).qs
+
+
+def export_filename(job: LedgerJob) -> str:
+    stem = _("ledger") if job.params.get("ledger") else _("cases")
+    area = job.county.code if job.county else ""
+    stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M")
+    return f"{stem}-{area}-{stamp}.{job.params.get('format', 'xlsx')}".replace("--", "-")
+
+
+def save_upload(job: LedgerJob, name: str, content: bytes) -> None:
+    job.input_file.save(name, ContentFile(content), save=False)

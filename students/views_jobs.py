@@ -1,0 +1,342 @@
+"""Spreadsheet import and export screens, the jobs that run them, and the monthly report.
+
+Who may do what:
+- import into a county: county officials for their own county, administrators for any county;
+  a county outside the user's area does not exist for them (404), a read-only role or a principal
+  inside it is refused (403);
+- export: whatever the user may read (students.access), identifiers masked as their role requires;
+- a job and its files: only the user who asked for it, and administrators.
+"""
+
+import datetime
+import io
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from counties.models import Level, Role
+
+from .access import cases_visible_to, divisions_visible_to, scope_for
+from .exporting import (
+    DIRECT_EXPORT_LIMIT,
+    ReportNotReady,
+    ReportPeriod,
+    csv_lines,
+    export_cases,
+    headers,
+    ledger_rows,
+    monthly_report_workbook,
+    template_workbook,
+    write_csv,
+    write_xlsx,
+)
+from .filters import CaseFilter
+from .models import JobKind, JobStatus, LedgerJob
+from .tasks import enqueue_job
+
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROBLEMS_SHOWN = 200
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Ledger file"),
+        help_text=gettext_lazy("An .xlsx or .csv file laid out like the template (UTF-8, GBK or GB18030)."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Upload an .xlsx or a .csv file."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 100 MB; split it by school."))
+        return upload
+
+
+def _sheet_language(request) -> str:
+    """The headers of a file written for this user: ?headers=en|zh, or the language of the page."""
+    wanted = request.GET.get("headers") or request.POST.get("headers")
+    if wanted in ("en", "zh"):
+        return wanted
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def _county_for_import(user, code: str):
+    """The county the user may import into: 404 outside their area, 403 for roles that cannot import."""
+    county = get_object_or_404(divisions_visible_to(user).filter(level=Level.COUNTY), code=code)
+    scope = scope_for(user)
+    if not scope.can_write or scope.school is not None:
+        raise PermissionDenied(_("Only the county's officials and administrators import ledgers."))
+    return county
+
+
+def _job_for_user(user, pk: int) -> LedgerJob:
+    """A job the user asked for (administrators: any job); any other job does not exist for them."""
+    jobs = LedgerJob.objects.select_related("county", "requested_by")
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        jobs = jobs.filter(requested_by=user)
+    try:
+        return jobs.get(pk=pk)
+    except LedgerJob.DoesNotExist:
+        raise Http404 from None
+
+
+# Import -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request, county_code: str):
+    county = _county_for_import(request.user, county_code)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with transaction.atomic():
+            job = LedgerJob(
+                kind=JobKind.IMPORT,
+                requested_by=request.user,
+                county=county,
+                params={"dry_run": True, "language": get_language(), "filename": upload.name},
+            )
+            job.input_file.save(upload.name, upload, save=False)
+            job.save()
+            enqueue_job(job)
+        return redirect("students:job-detail", pk=job.pk)
+    recent = LedgerJob.objects.filter(requested_by=request.user, county=county, kind=JobKind.IMPORT)[:10]
+    return render(request, "students/jobs/upload.html", {"county": county, "form": form, "recent": recent})
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk: int):
+    """Import for real a file whose dry run found no problems."""
+    checked = _job_for_user(request.user, pk)
+    county = _county_for_import(request.user, checked.county.code)
+    ready = (
+        checked.kind == JobKind.IMPORT
+        and checked.params.get("dry_run")
+        and checked.status == JobStatus.SUCCEEDED
+        and not checked.counts.get("problems")
+    )
+    if not ready:
+        raise PermissionDenied(_("Only a file whose check found no problems can be imported."))
+    with transaction.atomic():
+        job = LedgerJob.objects.create(
+            kind=JobKind.IMPORT,
+            requested_by=request.user,
+            county=county,
+            input_file=checked.input_file.name,
+            params={**checked.params, "dry_run": False, "language": get_language(), "checked_by_job": checked.pk},
+        )
+        enqueue_job(job)
+    return redirect("students:job-detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def import_template(request):
+    language = _sheet_language(request)
+    name = "ledger-template-en.xlsx" if language == "en" else "控辍保学台账模板.xlsx"
+    return FileResponse(io.BytesIO(template_workbook(language)), as_attachment=True, filename=name, content_type=XLSX)
+
+
+# Jobs ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def job_detail(request, pk: int):
+    job = _job_for_user(request.user, pk)
+    report = job.report if isinstance(job.report, dict) else {"problems": job.report or [], "warnings": []}
+    problems = report.get("problems", [])
+    return render(
+        request,
+        "students/jobs/job_detail.html",
+        {
+            "job": job,
+            "problems": problems[:PROBLEMS_SHOWN],
+            "problems_hidden": max(len(problems) - PROBLEMS_SHOWN, 0),
+            "warnings": report.get("warnings", []),
+            "can_confirm": (
+                job.kind == JobKind.IMPORT
+                and job.params.get("dry_run")
+                and job.status == JobStatus.SUCCEEDED
+                and not problems
+            ),
+            "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
+        },
+    )
+
+
+@login_required
+@require_GET
+def job_status(request, pk: int):
+    job = _job_for_user(request.user, pk)
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "kind": job.kind,
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "progress": job.progress,
+            "counts": job.counts,
+            "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
+            "error": job.error,
+            "download": reverse("students:job-download", args=[job.pk]) if job.output_file else "",
+        }
+    )
+
+
+@login_required
+@require_GET
+def job_problems(request, pk: int, fmt: str):
+    """The problems a check found, one row per problem, as XLSX or CSV."""
+    job = _job_for_user(request.user, pk)
+    report = job.report if isinstance(job.report, dict) else {"problems": job.report or []}
+    header = [_("Row"), _("Column"), _("Value"), _("Problem")]
+    rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in report.get("problems", [])]
+    name = f"{_('problems')}-{job.pk}.{fmt}"
+    out = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(out, header, rows, title=_("Problems"), widths=[8, 16, 24, 80])
+        content_type = XLSX
+    else:
+        write_csv(out, header, rows)
+        content_type = "text/csv; charset=utf-8"
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
+
+
+@login_required
+@require_GET
+def job_download(request, pk: int):
+    job = _job_for_user(request.user, pk)
+    if not job.output_file:
+        raise Http404
+    return FileResponse(
+        job.output_file.open("rb"), as_attachment=True, filename=job.output_file.name.rsplit("/", 1)[-1]
+    )
+
+
+# Export --------------------------------------------------------------------------------------------
+
+
+def _export_response(request, queryset, *, fmt: str, stem: str, params: dict, county=None):
+    """Send a small export at once; for a large one, offer (GET) or start (POST) a background job."""
+    language = _sheet_language(request)
+    scope = scope_for(request.user)
+    if queryset.order_by()[: DIRECT_EXPORT_LIMIT + 1].count() > DIRECT_EXPORT_LIMIT:
+        if request.method != "POST":
+            return render(
+                request,
+                "students/jobs/export_confirm.html",
+                {"fmt": fmt, "limit": DIRECT_EXPORT_LIMIT, "county": county, "headers": language, "scope": scope},
+            )
+        with transaction.atomic():
+            job = LedgerJob.objects.create(
+                kind=JobKind.EXPORT,
+                requested_by=request.user,
+                county=county,
+                params={**params, "format": fmt, "sheet_language": language, "language": get_language()},
+            )
+            enqueue_job(job)
+        return redirect("students:job-detail", pk=job.pk)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    filename = f"{stem}-{stamp}.{fmt}"
+    if fmt == "csv":
+        rows = ledger_rows(queryset, language=language, scope=scope)
+        response = StreamingHttpResponse(csv_lines(headers(language), rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    out = io.BytesIO()
+    export_cases(out, queryset, fmt="xlsx", language=language, scope=scope)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _format(request) -> str:
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    return fmt
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_cases_view(request):
+    """The case list, with the list's own filters (the same querystring), as a spreadsheet."""
+    case_filter = CaseFilter(request.GET, request=request)
+    query = request.GET.copy()
+    for key in ("format", "headers", "page"):
+        query.pop(key, None)
+    return _export_response(
+        request, case_filter.qs, fmt=_format(request), stem="cases", params={"query": query.urlencode()}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_ledger(request, county_code: str):
+    """A county's whole ledger (as much of it as the user may read), ready to be imported again."""
+    county = get_object_or_404(divisions_visible_to(request.user).filter(level=Level.COUNTY), code=county_code)
+    queryset = cases_visible_to(request.user).filter(county=county).order_by("school__code", "dropout_date", "pk")
+    return _export_response(
+        request, queryset, fmt=_format(request), stem=f"ledger-{county.code}", params={"ledger": True}, county=county
+    )
+
+
+# Monthly report ------------------------------------------------------------------------------------
+
+
+def _last_report_month(today: datetime.date) -> ReportPeriod:
+    if today.day > 15:
+        return ReportPeriod(today.year, today.month)
+    previous = today.replace(day=1) - datetime.timedelta(days=1)
+    return ReportPeriod(previous.year, previous.month)
+
+
+@login_required
+@require_GET
+def monthly_report(request, division_code: str):
+    """The figures as of the 15th of a month for a county, prefecture or province (and its counties)."""
+    division = get_object_or_404(divisions_visible_to(request.user), code=division_code)
+    latest = _last_report_month(timezone.localdate())
+    month = request.GET.get("month", "")
+    error = ""
+    if month:
+        try:
+            year, number = (int(part) for part in month.split("-"))
+            period = ReportPeriod(year, number)
+            period.day  # noqa: B018 - validates the month
+        except ValueError:
+            raise Http404 from None
+        try:
+            content = monthly_report_workbook(division, period, language=_sheet_language(request))
+        except ReportNotReady as not_ready:
+            error = str(not_ready)
+        else:
+            name = f"monthly-{division.code}-{period}.xlsx"
+            return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=XLSX)
+    months = []
+    period = latest
+    for _step in range(24):
+        months.append(str(period))
+        first = datetime.date(period.year, period.month, 1) - datetime.timedelta(days=1)
+        period = ReportPeriod(first.year, first.month)
+    return render(
+        request,
+        "students/jobs/monthly_report.html",
+        {"division": division, "months": months, "month": month or str(latest), "error": error},
+        status=200,
+    )
