@@ -7,6 +7,7 @@ bound to one ledger each (`bench.worker`); this process pairs their figures into
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ class Scale:
     import_rows: int
     import_repeat: int
     load_seconds: float
+    minutes_per_group: float
     load_clients: int = 32
 
 
@@ -52,6 +54,7 @@ SCALES = {
         import_rows=100_000,
         import_repeat=3,
         load_seconds=20.0,
+        minutes_per_group=60,
     ),
     "small": Scale(
         "small",
@@ -65,8 +68,13 @@ SCALES = {
         import_rows=10_000,
         import_repeat=2,
         load_seconds=8.0,
+        minutes_per_group=15,
     ),
 }
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _load() -> str:
@@ -78,8 +86,11 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_worker(ledger: databases.Ledger, group: str, options: dict) -> dict:
-    """Run one measurement group in a process bound to the ledger's database; its raw figures."""
+def run_worker(ledger: databases.Ledger, group: str, options: dict, *, minutes: float) -> dict:
+    """Run one measurement group in a process bound to the ledger's database; its raw figures.
+
+    A worker still running after `minutes` is stopped, with the statements it left running.
+    """
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
     try:
@@ -93,8 +104,24 @@ def run_worker(ledger: databases.Ledger, group: str, options: dict) -> dict:
             "--options",
             json.dumps({**options, "label": ledger.label, "cases": ledger.cases}),
         ]
-        completed = subprocess.run(command, cwd=databases.PROJECT_DIR, env=databases.process_env(ledger.url))
-        if completed.returncode != 0:
+        # Its own process group: on a timeout, whatever it started (gunicorn) is stopped with it.
+        worker = subprocess.Popen(
+            command, cwd=databases.PROJECT_DIR, env=databases.process_env(ledger.url), start_new_session=True
+        )
+        try:
+            returncode = worker.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            databases.cancel_statements(ledger.url)
+            raise RuntimeError(
+                f"the {group} measurement on the {ledger.label} ledger did not finish within {minutes:g} minutes"
+            ) from None
+        except KeyboardInterrupt:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait()
+            raise
+        if returncode != 0:
             raise RuntimeError(f"the {group} measurement on the {ledger.label} ledger failed")
         return json.loads(out.read_text(encoding="utf-8"))
     finally:
@@ -111,7 +138,7 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
         for number in range(1, scale.page_rounds + 1):
             for ledger in (large, small):
                 say(f"measuring pages on the {ledger.label} ledger (round {number} of {scale.page_rounds})")
-                rounds[ledger.label].append(run_worker(ledger, "pages", options))
+                rounds[ledger.label].append(run_worker(ledger, "pages", options, minutes=scale.minutes_per_group))
         return pages.results(
             pages.merge(rounds[large.label]),
             pages.merge(rounds[small.label]),
@@ -122,19 +149,31 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
         from . import totals
 
         say(f"measuring the totals on the {large.label} ledger")
-        figures = run_worker(large, "totals", {"repeat": scale.totals_repeat, "backfill_repeat": scale.backfill_repeat})
+        figures = run_worker(
+            large,
+            "totals",
+            {"repeat": scale.totals_repeat, "backfill_repeat": scale.backfill_repeat},
+            minutes=scale.minutes_per_group,
+        )
         return totals.results(figures, label=large.label)
     if group == "import":
         from . import importing
 
         say(f"measuring the import on the {large.label} ledger")
-        figures = run_worker(large, "import", {"rows": scale.import_rows, "repeat": scale.import_repeat})
+        figures = run_worker(
+            large, "import", {"rows": scale.import_rows, "repeat": scale.import_repeat}, minutes=scale.minutes_per_group
+        )
         return importing.results(figures)
     if group == "visits":
         from . import visits
 
         say(f"measuring concurrent visit recording on the {large.label} ledger")
-        figures = run_worker(large, "visits", {"seconds": scale.load_seconds, "clients": scale.load_clients})
+        figures = run_worker(
+            large,
+            "visits",
+            {"seconds": scale.load_seconds, "clients": scale.load_clients},
+            minutes=scale.minutes_per_group,
+        )
         return visits.results(figures)
     raise ValueError(group)
 
@@ -166,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=GROUP_ORDER, help="run only these measurement groups")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the results JSON")
     args = parser.parse_args(argv)
+    # Stopped from outside (make's devstack on exit): unwind, so the workers are stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     base_url = os.environ.get("DATABASE_URL")
     if not base_url:

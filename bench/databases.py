@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -63,7 +64,7 @@ def _maintenance(url: str):
 
 
 def database_exists(url: str) -> bool:
-    with _maintenance(url) as connection, connection.cursor() as cursor:
+    with closing(_maintenance(url)) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database_name(url)])
         return cursor.fetchone() is not None
 
@@ -121,6 +122,16 @@ def count_cases(url: str) -> int:
             return cursor.fetchone()[0]
     finally:
         connection.close()
+
+
+def cancel_statements(url: str) -> int:
+    """Cancel the statements still running in a benchmark database (left behind by a stopped worker)."""
+    with closing(_maintenance(url)) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database_name(url)],
+        )
+        return cursor.fetchone()[0]
 
 
 def marker_matches(marker: dict | None, *, cases: int, seed: int) -> bool:
