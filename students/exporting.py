@@ -268,42 +268,37 @@ class ReportPeriod:
 
 
 def monthly_report_rows(division: Division, period: ReportPeriod) -> list[dict]:
-    """The report's rows: the area itself, then each county in it (for a province or prefecture)."""
-    from django.db.models import Count, Sum
+    """The report's rows: the area itself, then each county in it (for a province or prefecture).
 
-    from reports.models import REASON_COLUMNS, AreaLevel, DailyTotal
+    Read from the nightly totals. A province has a row for every computed day, so its rows say
+    whether the period has been computed; a county or prefecture without a row on a day had
+    nothing open and nothing happening that day (zeros).
+    """
+    from django.db.models import Sum
 
+    from reports.models import REASON_COLUMNS, DailyTotal
+
+    province_days = DailyTotal.objects.filter(
+        division_id=division.province_id, day__range=(period.start, period.day)
+    ).count()
+    if province_days != (period.day - period.start).days + 1:
+        raise ReportNotReady(
+            _("The totals from %(start)s to %(end)s are not available yet: they are computed each night.")
+            % {"start": period.start, "end": period.day}
+        )
     if division.level == Level.COUNTY:
         areas = [division]
     else:
         counties = Division.objects.within(division).filter(level=Level.COUNTY).order_by("code")
         areas = [division, *counties]
     area_ids = [area.pk for area in areas]
-    on_day = {
-        total.division_id: total
-        for total in DailyTotal.objects.filter(division_id__in=area_ids, day=period.day).exclude(level=AreaLevel.GROUP)
-    }
-    if division.pk not in on_day:
-        raise ReportNotReady(
-            _("The totals for %(day)s are not available yet: they are computed each night.") % {"day": period.day}
-        )
+    on_day = {total.division_id: total for total in DailyTotal.objects.filter(division_id__in=area_ids, day=period.day)}
     flows = {
         row["division_id"]: row
         for row in DailyTotal.objects.filter(division_id__in=area_ids, day__range=(period.start, period.day))
         .values("division_id")
-        .annotate(
-            days=Count("day"),
-            new=Sum("new_count"),
-            returned=Sum("returned_count"),
-            closed=Sum("closed_count"),
-        )
+        .annotate(new=Sum("new_count"), returned=Sum("returned_count"), closed=Sum("closed_count"))
     }
-    expected_days = (period.day - period.start).days + 1
-    if flows.get(division.pk, {}).get("days") != expected_days:
-        raise ReportNotReady(
-            _("The totals for some days between %(start)s and %(end)s are not available yet.")
-            % {"start": period.start, "end": period.day}
-        )
     rows = []
     for area in areas:
         total = on_day.get(area.pk)

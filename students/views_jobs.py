@@ -64,11 +64,9 @@ class ImportForm(forms.Form):
 
 
 def _sheet_language(request) -> str:
-    """The headers of a file written for this user: ?headers=en|zh, or the language of the page."""
+    """The headers of a spreadsheet: Chinese (the county offices' own), or English with ?headers=en."""
     wanted = request.GET.get("headers") or request.POST.get("headers")
-    if wanted in ("en", "zh"):
-        return wanted
-    return "en" if (get_language() or "").startswith("en") else "zh"
+    return "en" if wanted == "en" else "zh"
 
 
 def _county_for_import(user, code: str):
