@@ -1,8 +1,37 @@
+import os
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 
 from counties.models import Role
 
+from .browser import browser, chromium_missing_reason, page  # noqa: F401 - fixtures for @pytest.mark.browser
 from .factories import CountyFactory, PrefectureFactory, SchoolFactory, UserFactory
+
+
+def _redis_missing_reason() -> str | None:
+    url = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    try:
+        socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=2).close()
+    except OSError as error:
+        return f"Redis does not answer at {url.hostname}:{url.port or 6379} ({error}); set REDIS_URL or use make test"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test that needs a browser or a service that is absent skips on a laptop, but fails in CI (CI=true)."""
+    checks = {"browser": chromium_missing_reason, "redis": _redis_missing_reason}
+    for marker, missing_reason in checks.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = missing_reason()
+        if reason is None:
+            continue
+        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{reason}. In CI nothing is skipped for want of a browser or service.", pytrace=False)
+        pytest.skip(reason)
 
 
 @pytest.fixture

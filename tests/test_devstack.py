@@ -1,0 +1,319 @@
+"""The local stack behind `make run` and `make test`: ports, environment, commands, process and server lifecycles."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import psycopg2
+import pytest
+
+from dropout_ledger import devstack
+
+
+def _listening_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# Ports -----------------------------------------------------------------------------------------------------------
+
+
+def test_free_port_can_be_bound():
+    port = devstack.find_free_port()
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_port_with_a_listener_is_not_free():
+    with _listening_socket() as sock:
+        port = sock.getsockname()[1]
+        assert devstack.port_is_free(port) is False
+    assert devstack.port_is_free(port) is True
+
+
+def test_waiting_for_a_port_fails_early_when_the_process_exits_first():
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(4)"])
+    started = time.monotonic()
+
+    with pytest.raises(devstack.StackError, match="exited with code 4"):
+        devstack.wait_for_port(devstack.find_free_port(), timeout=30, process=process, name="The server")
+    assert time.monotonic() - started < 10
+
+
+def test_waiting_for_a_port_returns_once_something_listens():
+    with _listening_socket() as sock:
+        devstack.wait_for_port(sock.getsockname()[1], timeout=5)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 8000), ("", 8000), ("8123", 8123)])
+def test_web_port_comes_from_port_or_defaults_to_8000(value, expected):
+    environ = {} if value is None else {"PORT": value}
+
+    assert devstack.web_port(environ) == expected
+
+
+@pytest.mark.parametrize("value", ["eighty", "0", "70000"])
+def test_web_port_that_is_not_a_port_number_is_refused(value):
+    with pytest.raises(devstack.StackError, match="PORT must be a port number"):
+        devstack.web_port({"PORT": value})
+
+
+# Commands --------------------------------------------------------------------------------------------------------
+
+
+def test_run_prepares_the_database_in_order_and_seeds_only_an_empty_ledger():
+    commands = [step.argv[2:] for step in devstack.setup_steps()]
+
+    assert [command[0] for command in commands] == [
+        "migrate",
+        "load_divisions",
+        "load_county_groups",
+        "seed_demo",
+        "recompute_totals",
+    ]
+    assert commands[3] == ("seed_demo", "--cases", "3000", "--seed", "1", "--if-empty")
+    assert all(step.argv[1].endswith("manage.py") for step in devstack.setup_steps())
+
+
+def test_run_starts_a_web_server_a_worker_and_beat_with_the_database_scheduler():
+    servers = devstack.server_commands(8123)
+
+    assert set(servers) == {"web", "worker", "beat"}
+    assert servers["web"][2:] == ("runserver", "--noreload", "127.0.0.1:8123")
+    worker = " ".join(servers["worker"])
+    assert "-A dropout_ledger worker" in worker and "--concurrency 2" in worker
+    assert "--scheduler django_celery_beat.schedulers:DatabaseScheduler" in " ".join(servers["beat"])
+
+
+def test_test_command_passes_pytest_options_through_untouched():
+    assert devstack.parse_args(["test", "-k", "scoping", "-x"]) == ("test", ["-k", "scoping", "-x"])
+    assert devstack.pytest_command(["-k", "scoping"])[1:] == ("-m", "pytest", "-k", "scoping")
+
+
+@pytest.mark.parametrize("argv", [[], ["serve"], ["run", "--now"]])
+def test_unknown_command_or_stray_argument_shows_the_usage(argv):
+    with pytest.raises(SystemExit, match="usage:"):
+        devstack.parse_args(argv)
+
+
+def test_tests_use_the_configured_services_and_the_test_settings(monkeypatch):
+    seen = {}
+
+    def fake_run(argv, env, **kwargs):
+        seen.update(argv=argv, env=env)
+        return subprocess.CompletedProcess(argv, 3)
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@db.invalid:5432/ledger")
+    monkeypatch.setenv("REDIS_URL", "redis://cache.invalid:6379/2")
+    monkeypatch.setattr(devstack, "run_foreground", fake_run)
+    monkeypatch.setattr(devstack.EmbeddedPostgres, "start", lambda self: pytest.fail("started PostgreSQL"))
+    monkeypatch.setattr(devstack.EmbeddedRedis, "start", lambda self: pytest.fail("started Redis"))
+
+    assert devstack.command_test(["-x"]) == 3
+    assert seen["argv"][-2:] == ("pytest", "-x")
+    assert seen["env"]["DATABASE_URL"] == "postgres://postgres@db.invalid:5432/ledger"
+    assert seen["env"]["REDIS_URL"] == "redis://cache.invalid:6379/2"
+    assert seen["env"]["DJANGO_SETTINGS_MODULE"] == "dropout_ledger.settings.test"
+
+
+@pytest.mark.parametrize(("environ", "postgres", "redis"), [
+    ({}, True, True),
+    ({"DATABASE_URL": "", "REDIS_URL": ""}, True, True),
+    ({"DATABASE_URL": "postgres://postgres@127.0.0.1/x"}, False, True),
+    ({"REDIS_URL": "redis://127.0.0.1:6379/1"}, True, False),
+])  # fmt: skip
+def test_services_are_started_only_when_their_url_is_unset(environ, postgres, redis):
+    stack = devstack.Stack(throwaway=True, database="x", environ=environ)
+
+    assert (stack.needs_postgres, stack.needs_redis) == (postgres, redis)
+
+
+def test_configured_database_url_is_kept_as_it_is():
+    url = "postgres://postgres@127.0.0.1:5432/mine"
+    stack = devstack.Stack(throwaway=True, database="other", environ={"DATABASE_URL": url})
+
+    stack.start_postgres()
+
+    assert stack.env["DATABASE_URL"] == url
+    assert stack.postgres is None
+
+
+def test_postmaster_port_is_read_from_the_fourth_line(tmp_path):
+    assert devstack.read_postmaster_port(tmp_path) is None
+    (tmp_path / "postmaster.pid").write_text("4242\n/data\n1700000000\n")
+    assert devstack.read_postmaster_port(tmp_path) is None
+    (tmp_path / "postmaster.pid").write_text("4242\n/data\n1700000000\n54321\n\n127.0.0.1\n")
+    assert devstack.read_postmaster_port(tmp_path) == 54321
+
+
+def test_a_data_directory_lock_is_held_by_one_stack_at_a_time(tmp_path):
+    first, second = devstack.DirLock(tmp_path / "postgres.lock"), devstack.DirLock(tmp_path / "postgres.lock")
+
+    assert first.try_acquire() is True
+    assert second.try_acquire() is False
+    first.release()
+    assert second.try_acquire() is True
+    second.release()
+
+
+# Processes -------------------------------------------------------------------------------------------------------
+
+
+def test_stopping_a_process_group_ends_its_children_too():
+    process = subprocess.Popen(
+        ["sh", "-c", "sleep 60 & echo $!; wait"], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    child = int(process.stdout.readline())
+
+    devstack.stop_process_group(process, timeout=5)
+
+    assert process.returncode is not None
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout():
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    process.stdout.readline()
+
+    devstack.stop_process_group(process, timeout=0.5)
+
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_sigterm_during_a_foreground_command_is_passed_on_and_then_interrupts():
+    script = textwrap.dedent(
+        """
+        import os, sys
+        from dropout_ledger import devstack
+        child = (
+            "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(7)); "
+            "print('up', flush=True); time.sleep(30)"
+        )
+        devstack.install_signal_handlers()
+        try:
+            devstack.run_foreground([sys.executable, "-c", child], dict(os.environ))
+        except devstack.Interrupted as interruption:
+            print("interrupted", interruption.signum, flush=True)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=devstack.BASE_DIR, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "up"
+
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=20)
+
+    assert output.strip() == f"interrupted {int(signal.SIGTERM)}"
+
+
+# Embedded servers ------------------------------------------------------------------------------------------------
+
+
+def _query(port: int, database: str, sql: str):
+    connection = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname=database)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else None
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_throwaway_postgres_answers_and_leaves_nothing_behind(tmp_path):
+    server = devstack.EmbeddedPostgres(tmp_path / "scratch" / "postgres", throwaway=True)
+    try:
+        port = server.start()
+        server.create_database("ledger")
+        assert _query(port, "ledger", "SELECT current_database()") == [("ledger",)]
+        pid = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+    finally:
+        server.stop()
+
+    assert not _alive(pid)
+    assert not (tmp_path / "scratch").exists()
+
+
+@pytest.mark.slow
+def test_persistent_postgres_keeps_its_data_across_starts(tmp_path):
+    first = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    try:
+        port = first.start()
+        first.create_database("ledger")
+        _query(port, "ledger", "CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
+    finally:
+        first.stop()
+
+    second = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    try:
+        port = second.start()
+        second.create_database("ledger")
+        assert _query(port, "ledger", "SELECT n FROM kept") == [(42,)]
+    finally:
+        second.stop()
+    assert not second.is_running()
+
+
+@pytest.mark.slow
+def test_second_stack_uses_the_running_postgres_and_leaves_it_to_its_owner(tmp_path):
+    owner = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    guest = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    try:
+        port = owner.start()
+        assert guest.start() == port
+        guest.stop()
+        assert owner.is_running()
+    finally:
+        owner.stop()
+    assert not owner.is_running()
+
+
+@pytest.mark.slow
+def test_postgres_left_running_by_a_stack_that_died_is_taken_over(tmp_path):
+    crashed = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    successor = devstack.EmbeddedPostgres(tmp_path / "postgres", throwaway=False)
+    try:
+        crashed.start()
+        crashed._lock.release()  # what the kernel does when the process holding it dies
+
+        port = successor.start()
+
+        assert successor.owned
+        assert _query(port, "postgres", "SELECT 1") == [(1,)]
+    finally:
+        successor.stop()
+        crashed.owned = False
+    assert not successor.is_running()
+
+
+def test_embedded_redis_answers_saves_on_stop_and_leaves_no_process(tmp_path):
+    server = devstack.EmbeddedRedis(tmp_path / "redis", throwaway=False)
+    try:
+        port = server.start()
+        assert devstack.redis_ping(port)
+        pid = server.process.pid
+    finally:
+        server.stop()
+
+    assert not _alive(pid)
+    assert not devstack.redis_ping(port)
+    assert (tmp_path / "redis" / "dump.rdb").exists()
