@@ -5,11 +5,10 @@ A figure is written as the plain dictionary plotly.js reads and serialised with 
 page view does not have to pay for it on every request.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import plotly.io as pio
-from django.utils.html import mark_safe
+from django.utils.html import escape, mark_safe
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,21 +21,54 @@ INK = "#1f2933"
 GRID = "#e4e7eb"
 FONT = 'system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 
-# The characters that could close the <script> element the JSON is embedded in.
-_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
 
 @dataclass(frozen=True)
 class Chart:
-    """A figure for the page: its element id, its JSON, and the text screen readers get."""
+    """A figure for the page: its element id, its title, its JSON, and its figures as a table."""
 
     id: str
     title: str
     figure: dict
+    table: SafeString | str = ""
 
     @property
     def json(self) -> SafeString:
-        return mark_safe(figure_json(self.figure).translate(_SCRIPT_ESCAPES))
+        # Escape what could close the <script> element the JSON is embedded in.
+        text = figure_json(self.figure).replace("&", "\\u0026").replace("<", "\\u003C").replace(">", "\\u003E")
+        return mark_safe(text)
+
+
+# A row of a chart's table view: its label, the address the row leads to ("" for none), its cells.
+TableRow = tuple[str, str, list[str]]
+
+
+def table(headers: list[str], rows: list[TableRow], *, caption: str = "", css: str = "") -> SafeString:
+    """A chart's figures as an accessible table, for screen readers and for copying.
+
+    The first column labels each row; the others are figures, right-aligned. When a row has an
+    address, its label and every figure link to it. Built as one string: a dashboard holds a few
+    hundred cells, and this is the page's hottest path.
+    """
+    e = escape
+    head = "".join(
+        f'<th scope="col" class="num">{e(h)}</th>' if i else f'<th scope="col">{e(h)}</th>'
+        for i, h in enumerate(headers)
+    )
+    body = []
+    for label, link, cells in rows:
+        if link:
+            href = e(link)
+            row = f'<th scope="row"><a href="{href}">{e(label)}</a></th>' + "".join(
+                f'<td class="num"><a href="{href}">{e(cell)}</a></td>' for cell in cells
+            )
+        else:
+            row = f'<th scope="row">{e(label)}</th>' + "".join(f'<td class="num">{e(cell)}</td>' for cell in cells)
+        body.append(f"<tr>{row}</tr>")
+    caption_html = f"<caption>{e(caption)}</caption>" if caption else ""
+    rows_html = "".join(body)
+    return mark_safe(
+        f'<table class="data {e(css)}">{caption_html}<thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>'
+    )
 
 
 def figure_json(figure: dict) -> str:
@@ -99,10 +131,24 @@ def _range_buttons() -> dict:
     }
 
 
-def trend(chart_id: str, title: str, days: Iterable, values: Iterable[int], *, name: str, color: str = ACCENT) -> Chart:
-    """A line of one daily figure since the ledger opened, with buttons to zoom to the latest months."""
-    x = [day.isoformat() for day in days]
-    y = list(values)
+def _steps(days: list, values: list[int]) -> tuple[list[str], list[int]]:
+    """The days on which the figure changes (and the last day): drawn as steps, the line is the same."""
+    x, y = [], []
+    last = len(values) - 1
+    previous = None
+    for i, value in enumerate(values):
+        if value != previous or i == last:
+            x.append(days[i].isoformat())
+            y.append(value)
+            previous = value
+    return x, y
+
+
+def trend(
+    chart_id: str, title: str, days: list, values: list[int], *, name: str, color: str = ACCENT, table: str = ""
+) -> Chart:
+    """A step line of one daily figure since the ledger opened, with buttons to zoom to the latest months."""
+    x, y = _steps(days, values)
     figure = {
         "data": [
             {
@@ -125,10 +171,10 @@ def trend(chart_id: str, title: str, days: Iterable, values: Iterable[int], *, n
             hovermode="x",
         ),
     }
-    return Chart(chart_id, title, figure)
+    return Chart(chart_id, title, figure, table)
 
 
-def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, name: str) -> Chart:
+def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, name: str, table: str = "") -> Chart:
     """Horizontal bars, largest at the top. `rows` holds (label, value, link); a click follows the link."""
     labels = [label for label, _value, _link in rows]
     values = [value for _label, value, _link in rows]
@@ -156,10 +202,12 @@ def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, 
             yaxis={"autorange": "reversed", "automargin": True, "type": "category", "tickformat": ""},
         ),
     }
-    return Chart(chart_id, title, figure)
+    return Chart(chart_id, title, figure, table)
 
 
-def group_comparison(chart_id: str, title: str, rows: list[tuple[str, float | None, float | None]]) -> Chart:
+def group_comparison(
+    chart_id: str, title: str, rows: list[tuple[str, float | None, float | None]], *, table: str = ""
+) -> Chart:
     """For each county group beside the rest of the country: the share of the baseline still open, in percent.
 
     Both sides fall by about 99%; what is left is where they differ, so that is what the bars show.
@@ -194,4 +242,4 @@ def group_comparison(chart_id: str, title: str, rows: list[tuple[str, float | No
             xaxis={"type": "category"},
         ),
     }
-    return Chart(chart_id, title, figure)
+    return Chart(chart_id, title, figure, table)

@@ -20,7 +20,7 @@ from students.models import CaseEvent, DropoutCase, PersuasionVisit
 from .models import REASON_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
 
 # The figures a series carries for each day, in this order.
-SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "closed_count", "open_poor")
+SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "open_poor")
 
 # A case with no persuasion visit for this many days is overdue for a follow-up.
 FOLLOW_UP_DAYS = 30
@@ -118,33 +118,63 @@ def freshness() -> TotalsRun | None:
 
 
 @dataclass(frozen=True)
-class SeriesPoint:
+class MonthRow:
+    """One month of a series: the figures at its last day, and the month's new dropouts and returns."""
+
     day: datetime.date
     open_count: int
     new_count: int
     returned_count: int
-    closed_count: int
     open_poor: int
 
 
-def area_series(area: Area, since: datetime.date, until: datetime.date) -> list[SeriesPoint]:
-    """The area's daily figures from `since` to `until`, oldest first, one point for every day.
+@dataclass(frozen=True)
+class Series:
+    """An area's daily figures as columns, one entry per day, oldest first."""
+
+    days: list[datetime.date]
+    open_count: list[int]
+    new_count: list[int]
+    returned_count: list[int]
+    open_poor: list[int]
+
+    def __len__(self) -> int:
+        return len(self.days)
+
+    def months(self) -> list[MonthRow]:
+        rows, start = [], 0
+        days = self.days
+        for i, day in enumerate(days):
+            if i + 1 == len(days) or days[i + 1].month != day.month:
+                rows.append(
+                    MonthRow(
+                        day=day,
+                        open_count=self.open_count[i],
+                        new_count=sum(self.new_count[start : i + 1]),
+                        returned_count=sum(self.returned_count[start : i + 1]),
+                        open_poor=self.open_poor[i],
+                    )
+                )
+                start = i + 1
+        return rows
+
+
+def area_series(area: Area, since: datetime.date, until: datetime.date) -> Series:
+    """The area's daily figures from `since` to `until`, one entry for every day.
 
     County and prefecture rows are stored only for days with something open or moving: a day
     without a row is a day of zeros.
     """
-    rows = {
-        row[0]: row
-        for row in area.totals().filter(day__gte=since, day__lte=until).order_by("day").values_list(*SERIES_FIELDS)
-    }
-    zeros = (0,) * (len(SERIES_FIELDS) - 1)
-    points = []
-    day = since
-    while day <= until:
-        row = rows.get(day)
-        points.append(SeriesPoint(day, *(row[1:] if row else zeros)))
-        day += datetime.timedelta(days=1)
-    return points
+    rows = list(area.totals().filter(day__gte=since, day__lte=until).order_by("day").values_list(*SERIES_FIELDS))
+    expected = (until - since).days + 1
+    if len(rows) != expected:
+        by_day = {row[0]: row for row in rows}
+        zeros = (0,) * (len(SERIES_FIELDS) - 1)
+        days = [since + datetime.timedelta(days=n) for n in range(max(expected, 0))]
+        rows = [by_day.get(day) or (day, *zeros) for day in days]
+    if not rows:
+        return Series([], [], [], [], [])
+    return Series(*(list(column) for column in zip(*rows, strict=True)))
 
 
 def _zero_row(area: Area, day: datetime.date, baseline_row: DailyTotal | None) -> DailyTotal:
@@ -256,11 +286,11 @@ def reasons(figures: DailyTotal) -> list[tuple[str, str, int]]:
     return sorted(counts, key=lambda item: -item[2])
 
 
-def poor_baseline(series: list[SeriesPoint]) -> int | None:
+def poor_baseline(series: Series) -> int | None:
     """Registered-poor open cases on the day the ledger opened (the first day of the series)."""
-    if not series or series[0].day != baseline_date():
+    if not series or series.days[0] != baseline_date():
         return None
-    return series[0].open_poor
+    return series.open_poor[0]
 
 
 # --- The ledger, for the county and school pages -------------------------------------------------

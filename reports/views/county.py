@@ -15,6 +15,7 @@ from counties.models import Division
 from students.access import Scope, cases_visible_to
 
 from .. import charts, selectors
+from .formatting import counter
 
 # The longest list of cases a dashboard panel shows; the count says how many there are in all.
 LIST_LIMIT = 25
@@ -49,6 +50,7 @@ def county_ledger(user, scope: Scope, county: Division, today: datetime.date) ->
     by_reason = selectors.open_by_reason(user, county)
     visible = cases_visible_to(user).filter(county=county)
     open_label = _("Open cases")
+    count = counter()
     return {
         "today": today,
         "people": people,
@@ -59,6 +61,10 @@ def county_ledger(user, scope: Scope, county: Division, today: datetime.date) ->
             _("Open cases by school"),
             [(row["school__name"], row["count"], row["url"] or "") for row in by_school[:CHART_SCHOOLS]],
             name=open_label,
+            table=charts.table(
+                [_("School"), open_label],
+                [(row["school__name"], row["url"] or "", [count(row["count"])]) for row in by_school],
+            ),
         )
         if by_school
         else None,
@@ -68,6 +74,7 @@ def county_ledger(user, scope: Scope, county: Division, today: datetime.date) ->
             _("Open cases by reason"),
             [(label, n, "") for _value, label, n in by_reason],
             name=open_label,
+            table=charts.table([_("Reason"), open_label], [(label, "", [count(n)]) for _value, label, n in by_reason]),
         ),
         "overdue": _case_list(selectors.overdue_follow_up(user, county, today), people),
         "returned": _case_list(selectors.returned_between(user, county, today.replace(day=1), today), people),

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -20,11 +22,15 @@ from counties.models import CountyGroup, Division, Level
 from students.access import Scope, divisions_visible_to, scope_for
 
 from .. import charts, selectors
-from ..models import DailyTotal
+from ..models import DailyTotal, TotalsRun
 from ..selectors import Area
+from ..views_runs import can_manage_totals
 from .assets import plotly_js_url
 from .county import county_ledger
-from .formatting import change_sentence
+from .formatting import change_sentence, counter, percent_or_dash
+
+# A run's figures stay cached for a day at most; the next run has a key of its own.
+FIGURES_CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -40,17 +46,6 @@ class ChildRow:
     name: str
     url: str | None
     figures: DailyTotal
-
-
-@dataclass(frozen=True)
-class MonthRow:
-    """The trend's table view: one row per month, the open count at its last day with totals."""
-
-    day: datetime.date
-    open_count: int
-    new_count: int
-    returned_count: int
-    open_poor: int
 
 
 def can_open(scope: Scope, division: Division) -> bool:
@@ -133,21 +128,6 @@ def _children_heading(area: Area, rows: list[ChildRow]) -> str:
     return _("Prefectures and counties")
 
 
-def _month_rows(series: list[selectors.SeriesPoint]) -> list[MonthRow]:
-    months: dict[tuple[int, int], MonthRow] = {}
-    for point in series:
-        key = (point.day.year, point.day.month)
-        before = months.get(key)
-        months[key] = MonthRow(
-            day=point.day,
-            open_count=point.open_count,
-            new_count=point.new_count + (before.new_count if before else 0),
-            returned_count=point.returned_count + (before.returned_count if before else 0),
-            open_poor=point.open_poor,
-        )
-    return list(months.values())
-
-
 def _dashboard(request, area: Area, scope: Scope):
     requested = _requested_day(request)
     span = selectors.totals_span()
@@ -164,13 +144,52 @@ def _dashboard(request, area: Area, scope: Scope):
         "run": selectors.freshness(),
         "baseline_date": selectors.baseline_date(),
         "plotly_url": plotly_js_url(),
+        "runs_url": reverse("reports:runs") if can_manage_totals(request.user) else None,
     }
     if day is not None:
-        since = max(selectors.baseline_date(), span.first)
-        context.update(_figures_context(area, scope, since, day, link_day))
+        context.update(_cached_figures(area, scope, span, day, link_day, context["run"]))
     if area.is_county:
         context["ledger"] = county_ledger(request.user, scope, area.division, timezone.localdate())
     return render(request, "reports/dashboard.html", context)
+
+
+def _cached_figures(
+    area: Area, scope: Scope, span: selectors.TotalsSpan, day: datetime.date, link_day, run: TotalsRun | None
+) -> dict:
+    """The totals part of the page, computed once per totals run.
+
+    Totals change only when a run publishes new ones, and each run has its own key, so a page is never
+    served from an older night. Rows written without a recorded run are never cached.
+    """
+    since = max(selectors.baseline_date(), span.first)
+    if run is None:
+        return _figures_context(area, scope, since, day, link_day)
+    area_key = area.division.pk if area.division else (f"g{area.group.pk}" if area.group else "n")
+    scope_key = (
+        "all"
+        if scope.everything
+        else f"{scope.division.pk if scope.division else ''}-{scope.school.pk if scope.school else ''}"
+    )
+    key = ":".join(
+        str(part)
+        for part in (
+            "dashboard",
+            run.pk,
+            run.finished_at.timestamp(),
+            span.first,
+            span.last,
+            area_key,
+            day,
+            link_day,
+            get_language(),
+            scope_key,
+        )
+    )
+    figures = cache.get(key)
+    if figures is None:
+        figures = _figures_context(area, scope, since, day, link_day)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
 
 
 def _figures_context(
@@ -188,21 +207,53 @@ def _figures_context(
         )
         for row in selectors.children_ranked(area, day)
     ]
+    count = counter()
+    months = series.months()
+    reasons = selectors.reasons(figures)
     open_label = _("Open dropouts")
+    poor_label = _("Registered-poor open")
+    poor_baseline = selectors.poor_baseline(series)
     context = {
         "figures": figures,
         "headline": change_sentence(figures.open_count, figures.baseline_open),
         "series": series,
-        "months": _month_rows(series),
         "children": rows,
         "children_heading": _children_heading(area, rows),
-        "reasons": selectors.reasons(figures),
+        "poor_headline": change_sentence(figures.open_poor, poor_baseline),
         "trend_chart": charts.trend(
             "chart-trend",
             _("Open dropouts each day since the ledger opened"),
-            [point.day for point in series],
-            [point.open_count for point in series],
+            series.days,
+            series.open_count,
             name=open_label,
+            table=charts.table(
+                [_("Day"), _("Open"), _("New dropouts in the month"), _("Returned in the month"), poor_label],
+                [
+                    (
+                        m.day.isoformat(),
+                        "",
+                        [count(m.open_count), count(m.new_count), count(m.returned_count), count(m.open_poor)],
+                    )
+                    for m in months
+                ],
+                caption=_("Open dropouts at the end of each month (the last month up to the chosen day)"),
+            ),
+        ),
+        "reasons_chart": charts.ranked_bars(
+            "chart-reasons",
+            _("Open dropouts by reason"),
+            [(label, n, "") for _value, label, n in reasons],
+            name=open_label,
+            table=charts.table([_("Reason"), _("Open")], [(label, "", [count(n)]) for _value, label, n in reasons]),
+        ),
+        "poor_chart": charts.trend(
+            "chart-poor",
+            _("Open dropouts from registered-poor households each day"),
+            series.days,
+            series.open_poor,
+            name=_("Registered-poor"),
+            color=charts.BLUE,
+            table=charts.table([_("Day"), poor_label], [(m.day.isoformat(), "", [count(m.open_poor)]) for m in months]),
         ),
     }
     if rows:
@@ -211,42 +262,73 @@ def _figures_context(
             context["children_heading"],
             [(row.name, row.figures.open_count, row.url or "") for row in rows],
             name=open_label,
+            table=charts.table(
+                [_("Area"), _("Open"), _("At baseline"), _("Decrease"), _("Registered-poor")],
+                [
+                    (
+                        row.name,
+                        row.url or "",
+                        [
+                            count(row.figures.open_count),
+                            count(row.figures.baseline_open),
+                            percent_or_dash(row.figures.decrease_percent),
+                            count(row.figures.open_poor),
+                        ],
+                    )
+                    for row in rows
+                ],
+                css="ranked",
+            ),
         )
-    context["reasons_chart"] = charts.ranked_bars(
-        "chart-reasons",
-        _("Open dropouts by reason"),
-        [(label, count, "") for _value, label, count in context["reasons"]],
-        name=open_label,
-    )
-    poor_baseline = selectors.poor_baseline(series)
-    context["poor"] = {
-        "open": figures.open_poor,
-        "baseline": poor_baseline,
-        "headline": change_sentence(figures.open_poor, poor_baseline),
-    }
-    context["poor_chart"] = charts.trend(
-        "chart-poor",
-        _("Open dropouts from registered-poor households each day"),
-        [point.day for point in series],
-        [point.open_poor for point in series],
-        name=_("Registered-poor"),
-        color=charts.BLUE,
-    )
     if area.level == "nation":
-        comparisons = selectors.groups_against_rest(figures, day)
-        context["groups"] = [
-            {
-                "comparison": comparison,
-                "url": _with_day(reverse("reports:group", args=[comparison.group.slug]), link_day),
-                "headline": change_sentence(comparison.inside.open_count, comparison.inside.baseline_open),
-                "rest_headline": change_sentence(comparison.rest.open_count, comparison.rest.baseline_open),
-            }
-            for comparison in comparisons
-        ]
-        if comparisons:
-            context["groups_chart"] = charts.group_comparison(
-                "chart-groups",
-                _("Still open, as a share of the open ledger when it was set up"),
-                [(c.group.name, c.inside.remaining_percent, c.rest.remaining_percent) for c in comparisons],
-            )
+        context.update(_groups_context(figures, day, link_day, count))
     return context
+
+
+def _groups_context(nation: DailyTotal, day: datetime.date, link_day: datetime.date | None, count) -> dict:
+    comparisons = selectors.groups_against_rest(nation, day)
+    if not comparisons:
+        return {}
+    groups = [
+        {
+            "comparison": comparison,
+            "url": _with_day(reverse("reports:group", args=[comparison.group.slug]), link_day),
+            "headline": change_sentence(comparison.inside.open_count, comparison.inside.baseline_open),
+            "rest_headline": change_sentence(comparison.rest.open_count, comparison.rest.baseline_open),
+        }
+        for comparison in comparisons
+    ]
+    at_baseline = _("At baseline")
+    table = charts.table(
+        [
+            _("Group"),
+            _("Open in the group"),
+            at_baseline,
+            _("Decrease"),
+            _("Open in the rest"),
+            at_baseline,
+            _("Decrease"),
+        ],
+        [
+            (
+                item["comparison"].group.name,
+                item["url"],
+                [
+                    count(item["comparison"].inside.open_count),
+                    count(item["comparison"].inside.baseline_open),
+                    percent_or_dash(item["comparison"].inside.decrease_percent),
+                    count(item["comparison"].rest.open_count),
+                    count(item["comparison"].rest.baseline_open),
+                    percent_or_dash(item["comparison"].rest.decrease_percent),
+                ],
+            )
+            for item in groups
+        ],
+    )
+    chart = charts.group_comparison(
+        "chart-groups",
+        _("Still open, as a share of the open ledger when it was set up"),
+        [(c.group.name, c.inside.remaining_percent, c.rest.remaining_percent) for c in comparisons],
+        table=table,
+    )
+    return {"groups": groups, "groups_chart": chart}

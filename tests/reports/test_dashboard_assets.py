@@ -64,3 +64,12 @@ def test_chart_json_cannot_close_its_script_element():
     chart = charts.ranked_bars("r", "Ranked", [("</script><script>alert(1)</script>", 1, "")], name="Open")
     assert "</script>" not in str(chart.json)
     assert json.loads(str(chart.json))["data"][0]["y"] == ["</script><script>alert(1)</script>"]
+
+
+def test_trend_keeps_only_the_days_its_figure_changes_and_the_last_day():
+    days = [datetime.date(2020, 1, 1) + datetime.timedelta(days=n) for n in range(6)]
+    chart = charts.trend("t", "Trend", days, [5, 5, 3, 3, 3, 3], name="Open")
+    trace = chart.figure["data"][0]
+    assert trace["x"] == ["2020-01-01", "2020-01-03", "2020-01-06"]
+    assert trace["y"] == [5, 3, 3]
+    assert trace["line"]["shape"] == "hv"

@@ -133,7 +133,7 @@ def test_as_of_date_shows_that_days_figures_and_links_keep_it(ministry_client, a
     assert "303,390, down 49.4% from 600,000" in text_of(response)
     assert all(row.url.endswith("?day=2020-01-10") for row in response.context["children"])
     # The trend stops at the chosen day.
-    assert response.context["series"][-1].day == middle
+    assert response.context["series"].days[-1] == middle
 
 
 def test_as_of_date_outside_the_totals_shows_the_nearest_day_with_totals(ministry_client, area):
@@ -167,9 +167,15 @@ def test_every_chart_has_a_table_view(ministry_client, area):
     html = ministry_client.get(reverse("reports:national")).content.decode()
     charts = re.findall(r'<script type="application/json" data-chart="([\w-]+)">', html)
     assert charts == ["chart-trend", "chart-groups", "chart-children", "chart-reasons", "chart-poor"]
-    assert html.count('<details class="table-view"') == len(charts)
+    # Each chart is followed by its figures as a table: behind a toggle, or beside it for the ranking.
+    for chart, following in zip(charts, [*charts[1:], None], strict=True):
+        section = html[
+            html.index(f'data-chart="{chart}"') : html.index(f'data-chart="{following}"') if following else None
+        ]
+        assert '<table class="data' in section
+    assert html.count('<details class="table-view"') == len(charts) - 1
     # The trend's table holds the month-end figures.
-    assert re.search(r"<th scope=\"row\">2020-06-14</th><td class=\"num\">6,781</td>", html)
+    assert '<th scope="row">2020-06-14</th><td class="num">6,781</td>' in html
 
 
 def test_registered_poor_subset_is_shown_against_its_own_baseline(ministry_client, area):
@@ -224,5 +230,39 @@ def test_days_without_a_county_row_are_drawn_as_zeros(ministry_client, area):
     DailyTotal.objects.filter(division=area["county"], day=middle).delete()
     series = ministry_client.get(reverse("reports:division", args=[area["county"].code])).context["series"]
     assert len(series) == (DAY - BASELINE).days + 1
-    by_day = {point.day: point.open_count for point in series}
+    by_day = dict(zip(series.days, series.open_count, strict=True))
     assert (by_day[BASELINE], by_day[middle], by_day[DAY]) == (20_000, 0, 300)
+
+
+def test_administrators_are_pointed_to_the_totals_runs_when_none_exist(client, users):
+    client.force_login(users["admin"])
+    assert reverse("reports:runs") in client.get(reverse("reports:national")).content.decode()
+    client.force_login(users["ministry"])
+    assert reverse("reports:runs") not in client.get(reverse("reports:national")).content.decode()
+
+
+def test_a_new_totals_run_shows_its_figures_at_once(ministry_client, area):
+    rows = make_totals(area)
+    first = timezone.make_aware(datetime.datetime(2020, 6, 15, 1, 0))
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=first)
+    assert "6,781, down" in text_of(ministry_client.get(reverse("reports:national")))
+    # The next night's run rewrites the row and records itself: the page follows straight away.
+    DailyTotal.objects.filter(pk=rows["nation", DAY].pk).update(open_count=2_419)
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=first + datetime.timedelta(days=1))
+    text = text_of(ministry_client.get(reverse("reports:national")))
+    assert "2,419, down 99.6% from 600,000" in text
+
+
+def test_cached_figures_keep_each_users_links(client, users, area):
+    make_totals(area)
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
+    url = reverse("reports:division", args=[area["prefecture"].code])
+    client.force_login(users["ministry"])
+    assert client.get(url).context["crumbs"][0].url == reverse("reports:national")
+    client.force_login(users["prefecture"])
+    response = client.get(url)
+    assert response.context["crumbs"][0].url is None
+    assert [row.url for row in response.context["children"]] == [
+        reverse("reports:division", args=[area["county"].code]),
+        reverse("reports:division", args=[area["neighbour"].code]),
+    ]
