@@ -159,7 +159,7 @@ class _Pools:
                 break
             pick -= weight
         members = chosen
-        position = rng.randrange(len(members))
+        position = int(rng.random() * len(members))
         members[position], members[-1] = members[-1], members[position]
         return members.pop()
 

@@ -38,6 +38,7 @@ from .people import (
     id_number,
     person_name,
     phone_number,
+    pick,
     school_year,
 )
 from .places import CountyPlaces
@@ -103,6 +104,10 @@ class Copier:
         self.flush()
         self.wait()
         self.worker.shutdown()
+
+    def abandon(self) -> None:
+        """Stop after an error elsewhere: drop what is queued; the transaction is rolled back anyway."""
+        self.worker.shutdown(wait=True, cancel_futures=True)
 
     def _send(self, payload) -> None:
         for model, text in payload:
@@ -197,6 +202,7 @@ CLOSURE_BY_REASON = {
     None: (("moved_away", 45), ("over_age", 25), ("other", 22), ("sports_school", 5), ("deceased", 3)),
 }
 RETENTION_DAYS = (30, 90)
+WORKING_TIMES = tuple(f" {minute // 60:02d}:{minute % 60:02d}:00+08" for minute in range(8 * 60, 18 * 60))
 ROLE_LINE = {
     ResponsibleRole.COUNTY_HEAD: Line.GOVERNMENT,
     ResponsibleRole.TOWNSHIP_HEAD: Line.GOVERNMENT,
@@ -302,8 +308,7 @@ class LedgerWriter:
 
     def stamp(self, ordinal: int, salt: int) -> str:
         """A time in working hours (Beijing time) on the day, varied by `salt`."""
-        minutes = 8 * 60 + (salt * 7919) % 600
-        return f"{self.iso(ordinal)} {minutes // 60:02d}:{minutes % 60:02d}:00+08"
+        return self.iso(ordinal) + WORKING_TIMES[(salt * 7919) % len(WORKING_TIMES)]
 
     def ethnicity(self, county: County) -> str:
         draw = self.ethnic_draw.get(county.code)
@@ -351,7 +356,7 @@ class LedgerWriter:
             school_pos = self.case_school[ep.previous[i]]
             low, high = places.schools[school_pos].grades
             if not low <= grade <= high:
-                school_pos = rng.choice(places.by_grade[grade])
+                school_pos = pick(rng, places.by_grade[grade])
         if ep.relapsed_on[i]:
             self.case_school[i] = school_pos
         _grade0, _d0, township, village, group_no, guardian, guardian_phone, disabled = info
@@ -410,7 +415,7 @@ class LedgerWriter:
                                  guardian_phone)  # fmt: skip
 
         previous = str(self.offsets[DropoutCase] + ep.previous[i] + 1) if ep.previous[i] >= 0 else NULL
-        detail = sang.REASON_DETAIL if is_sang else rng.choice(REASON_DETAIL[reason])
+        detail = sang.REASON_DETAIL if is_sang else pick(rng, REASON_DETAIL[reason])
         status = events[-1][1]
         struck_text = self.iso(struck) if outcome != OPEN else NULL
         returned_text = struck_text if outcome == RETURNED else NULL
@@ -475,8 +480,8 @@ class LedgerWriter:
                 if number not in self.used_ids:
                     break
             name = person_name(rng, gender, ethnicity)
-            township = rng.choice(places.townships)
-            village = rng.choice(places.villages[township])
+            township = pick(rng, places.townships)
+            village = pick(rng, places.villages[township])
             group_no = 1 + int(rng.random() * 9)
             roll = rng.random()
             left_behind = (
@@ -494,9 +499,9 @@ class LedgerWriter:
                 guardian = person_name(rng, "M" if rng.random() < 0.75 else "F", ethnicity, surname=family)
             guardian_phone = phone_number(rng)
             if disability and places.special and rng.random() < 0.4:
-                school_pos = rng.choice(places.special)
+                school_pos = pick(rng, places.special)
             else:
-                school_pos = rng.choice(places.by_grade[grade])
+                school_pos = pick(rng, places.by_grade[grade])
         self.used_ids.add(number)
         registry = "G" + number
         hukou = f"{county.province}{county.prefecture}{county.name}"

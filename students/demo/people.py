@@ -5,6 +5,12 @@ import random
 
 from students.identifiers import id_check_char
 
+
+def pick(rng: random.Random, items):
+    """rng.choice, about three times faster (it matters over millions of rows)."""
+    return items[int(rng.random() * len(items))]
+
+
 HAN_SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -143,18 +149,18 @@ def ethnic_mix(county_code: str) -> tuple[tuple[str, int], ...]:
 def person_name(rng: random.Random, gender: str, ethnicity: str = HAN, surname: str = "") -> str:
     """A plausible full name for a person of this gender and ethnicity (`surname` keeps a family's Han surname)."""
     if ethnicity in TIBETAN_STYLE:
-        return rng.choice(TIBETAN_GIVEN["any"]) + rng.choice(TIBETAN_GIVEN[gender])
+        return pick(rng, TIBETAN_GIVEN["any"]) + pick(rng, TIBETAN_GIVEN[gender])
     if ethnicity in UYGHUR_STYLE:
-        return rng.choice(UYGHUR_GIVEN[gender]) + "·" + rng.choice(UYGHUR_GIVEN["M"])
+        return pick(rng, UYGHUR_GIVEN[gender]) + "·" + pick(rng, UYGHUR_GIVEN["M"])
     if ethnicity == YI:
-        return (surname if len(surname) > 1 else rng.choice(YI_SURNAMES)) + rng.choice(YI_GIVEN[gender])
+        return (surname if len(surname) > 1 else pick(rng, YI_SURNAMES)) + pick(rng, YI_GIVEN[gender])
     if ethnicity == MONGOL and rng.random() < 0.5:
-        return rng.choice(MONGOL_GIVEN[gender])
-    family = surname or rng.choice(HAN_SURNAMES)
+        return pick(rng, MONGOL_GIVEN[gender])
+    family = surname or pick(rng, HAN_SURNAMES)
     given = HAN_GIVEN[gender]
     if rng.random() < 0.25:
-        return family + rng.choice(given)
-    return family + rng.choice(given) + rng.choice(given)
+        return family + pick(rng, given)
+    return family + pick(rng, given) + pick(rng, given)
 
 
 def family_name(name: str, ethnicity: str) -> str:
@@ -167,7 +173,7 @@ def family_name(name: str, ethnicity: str) -> str:
 
 
 def phone_number(rng: random.Random) -> str:
-    return f"1{rng.choice('35789')}{rng.randrange(10**9):09d}"
+    return f"1{pick(rng, '35789')}{int(rng.random() * 10**9):09d}"
 
 
 def id_number(county_code: str, birth: datetime.date, sequence: int) -> str:

@@ -26,6 +26,7 @@ from students.models import (
 )
 
 from . import sang
+from .bulk import constraints_deferred
 from .calibration import GROUP_SLUG, JUNE_2020, STRATA, baseline_date, stratum_curves
 from .episodes import FixedCase, _Weighted, simulate
 from .ledger import SCHOOL_COLUMNS, Copier, County, LedgerWriter, Progress, check_columns, school_rows
@@ -175,12 +176,13 @@ def seed_demo(
         rng=random.Random(f"{seed}:episodes"),
         fixed=[real_case],
     )
-    progress("calibrating", 1, 1)
+    progress(f"episodes calibrated ({len(episodes):,} cases)", 1, 1)
 
     per_county = Counter(episodes.county)
     for position, county in enumerate(counties):
         schools = round(per_county[position] / CASES_PER_SCHOOL)
         county.places = county_places(county.code, county.name, schools, random.Random(f"{seed}:{county.code}"))
+    progress(f"places laid out ({len(counties):,} counties)", 1, 1)
 
     with transaction.atomic():
         if reset:
@@ -191,51 +193,64 @@ def seed_demo(
                 return SeedResult(skipped=True)
             raise SeedError("The ledger already has cases: use --reset to replace them, or --if-empty to keep them.")
         with connection.cursor() as cursor:
-            existing = dict(School.objects.values_list("code", "pk"))
-            first_id = (School.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-            lines = school_rows(counties, existing, first_id)
-            if lines:
-                cursor.copy_expert(
-                    f"COPY {School._meta.db_table} ({', '.join(SCHOOL_COLUMNS)}) FROM STDIN",
-                    io.StringIO("\n".join(lines) + "\n"),
-                )
-            _sequences_reset(cursor, [School])
-            progress("schools", len(lines), len(lines))
-
-            users = demo_users_create(reset_passwords=reset)
-            closure_ids = dict(ClosureReason.objects.values_list("code", "pk"))
-            offsets = {model: model.objects.aggregate(top=Max("pk"))["top"] or 0 for model in LEDGER_MODELS}
-            writer = LedgerWriter(
-                episodes=episodes,
-                counties=counties,
-                poor_strata=POOR_STRATA,
-                closure_ids=closure_ids,
-                rng=random.Random(f"{seed}:rows"),
-                sang_recorder_id=users["principal"].pk,
-                key_offsets=offsets,
-            )
-            rangtang_county = counties[rangtang]
-            shangduke = rangtang_county.school_ids[
-                next(n for n, s in enumerate(rangtang_county.places.schools) if s.name == SHANGDUKE_SCHOOL)
-            ]
-            writer.staff[("principal", shangduke)] = (PRINCIPAL_OF_SHANGDUKE, "13881740236")
-            writer.staff[("teacher", shangduke, sang.GRADE)] = (sang.CLASS_TEACHER, "13990412785")
-            writer.staff[("village", RANGTANG, sang.TOWNSHIP, sang.VILLAGE)] = (sang.VILLAGE_CADRE, "13568255019")
-            copier = Copier(cursor.cursor, LEDGER_MODELS)
-            try:
-                writer.write(copier, progress)
-            finally:
-                copier.close()
-            _sequences_reset(cursor, LEDGER_MODELS)
-            progress("rows sent", 1, 1)
-        # Deferred foreign-key checks run here, at the end of the transaction.
+            # Run the checks the reset queued now: a table with pending checks cannot be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            tables = [model._meta.db_table for model in (School, *LEDGER_MODELS)]
+            with constraints_deferred(cursor, tables):
+                schools, counts = _load(cursor, counties, episodes, seed, reset, progress)
+            progress("indexes and foreign keys checked", 1, 1)
     progress("committed", 1, 1)
     with connection.cursor() as cursor:
         for model in (School, *LEDGER_MODELS):
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     progress("analysed", 1, 1)
-    counts = {"schools": len(lines), **{model._meta.model_name: copier.counts[model] for model in LEDGER_MODELS}}
+    counts = {"schools": schools, **{model._meta.model_name: counts[model] for model in LEDGER_MODELS}}
     return SeedResult(counts=counts, seconds=time.monotonic() - started)
+
+
+def _load(cursor, counties: list[County], episodes, seed: int, reset: bool, progress: Progress):
+    """COPY the schools, create the demo users, COPY the ledger. Returns the new schools and the row counts."""
+    existing = dict(School.objects.values_list("code", "pk"))
+    first_id = (School.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    lines = school_rows(counties, existing, first_id)
+    if lines:
+        cursor.copy_expert(
+            f"COPY {School._meta.db_table} ({', '.join(SCHOOL_COLUMNS)}) FROM STDIN",
+            io.StringIO("\n".join(lines) + "\n"),
+        )
+    _sequences_reset(cursor, [School])
+    progress("schools", len(lines), len(lines))
+
+    users = demo_users_create(reset_passwords=reset)
+    writer = LedgerWriter(
+        episodes=episodes,
+        counties=counties,
+        poor_strata=POOR_STRATA,
+        closure_ids=dict(ClosureReason.objects.values_list("code", "pk")),
+        rng=random.Random(f"{seed}:rows"),
+        sang_recorder_id=users["principal"].pk,
+        key_offsets={model: model.objects.aggregate(top=Max("pk"))["top"] or 0 for model in LEDGER_MODELS},
+    )
+    # The people of the real case: her principal is the demo principal.
+    rangtang = next(county for county in counties if county.code == RANGTANG)
+    shangduke = rangtang.school_ids[
+        next(n for n, school in enumerate(rangtang.places.schools) if school.name == SHANGDUKE_SCHOOL)
+    ]
+    writer.staff[("principal", shangduke)] = (PRINCIPAL_OF_SHANGDUKE, "13881740236")
+    writer.staff[("teacher", shangduke, sang.GRADE)] = (sang.CLASS_TEACHER, "13990412785")
+    writer.staff[("village", RANGTANG, sang.TOWNSHIP, sang.VILLAGE)] = (sang.VILLAGE_CADRE, "13568255019")
+
+    copier = Copier(cursor.cursor, LEDGER_MODELS)
+    try:
+        writer.write(copier, progress)
+        copier.close()
+    except BaseException:
+        copier.abandon()
+        raise
+    _sequences_reset(cursor, LEDGER_MODELS)
+    progress("rows sent", 1, 1)
+    return len(lines), copier.counts
 
 
 def _sequences_reset(cursor, models) -> None:

@@ -3,9 +3,10 @@
 import datetime
 import hashlib
 
+from django.db import connection, transaction
 from django.db.models import Q
 
-from counties.models import CountyGroup, CountyGroupMembership, Division, Level, School, User
+from counties.models import CountyGroup, CountyGroupMembership, Division, School, User
 from students.demo.seed import ledger_reset, seed_demo
 from students.demo.users import DEMO_USERS
 from students.models import CaseEvent, DropoutCase, PersuasionVisit, ResponsiblePerson, Student
@@ -19,12 +20,10 @@ def wipe() -> None:
     """Remove everything the seed wrote (it commits), so later test modules start from an empty database."""
     ledger_reset()
     User.objects.filter(username__in=[user.username for user in DEMO_USERS]).delete()
-    School.objects.all().delete()
-    CountyGroupMembership.objects.all().delete()
-    CountyGroup.objects.all().delete()
-    for level in (Level.COUNTY, Level.PREFECTURE, Level.PROVINCE):
-        Division.objects.filter(level=level).update(parent=None, province=None, prefecture=None)
-    Division.objects.all().delete()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Plain deletes: the divisions point at each other, and the foreign keys are checked at commit.
+        for model in (School, CountyGroupMembership, CountyGroup, Division):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
 
 
 def open_on(day: datetime.date):

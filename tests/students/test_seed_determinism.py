@@ -7,7 +7,7 @@ from students.demo.seed import open_counts
 
 from .seed_helpers import build, fingerprint, wipe
 
-CASES = 1_500
+CASES = 600
 
 
 @pytest.fixture(scope="module")
