@@ -277,6 +277,15 @@ def test_every_case_has_responsible_persons_on_both_lines():
     assert all(found == {Line.GOVERNMENT, Line.EDUCATION} for found in lines.values())
 
 
+@pytest.mark.parametrize("model", [Student, DropoutCase, CaseEvent, PersuasionVisit, ResponsiblePerson, School])
+def test_bulk_loaded_rows_pass_the_model_validation_the_services_run(model):
+    rows = model.objects.order_by("pk")
+    sample = list(rows[:: max(1, rows.count() // 300)])
+    assert sample
+    for row in sample:
+        row.full_clean(validate_unique=False)
+
+
 def test_nothing_is_dated_in_the_future():
     today = datetime.date.today()
     assert not DropoutCase.objects.filter(Q(dropout_date__gt=today) | Q(struck_off_on__gt=today)).exists()
