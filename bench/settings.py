@@ -8,7 +8,6 @@ from dropout_ledger.settings.local import *  # noqa: F403
 
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
-INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 LOGGING = {
     "version": 1,
