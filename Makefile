@@ -10,13 +10,13 @@ INSTALLED := $(VENV)/.requirements-installed
 .PHONY: run test bench lint venv
 
 run: $(INSTALLED)
-	$(VENV_PYTHON) -m dropout_ledger.devstack run
+	@$(VENV_PYTHON) -m dropout_ledger.devstack run
 
 test: $(INSTALLED)
-	$(VENV_PYTHON) -m dropout_ledger.devstack test $(ARGS)
+	@$(VENV_PYTHON) -m dropout_ledger.devstack test $(ARGS)
 
 bench: $(INSTALLED)
-	$(VENV_PYTHON) -m dropout_ledger.devstack bench $(if $(SCALE),--scale $(SCALE))
+	@$(VENV_PYTHON) -m dropout_ledger.devstack bench $(if $(SCALE),--scale $(SCALE))
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -64,7 +64,8 @@ _print_lock = threading.Lock()
 
 
 def say(message: str = "") -> None:
-    with _print_lock:
+    """Prints a line; a closed terminal or pipe must not stop the shutdown, nor block a child's output."""
+    with _print_lock, contextlib.suppress(OSError):
         print(message, flush=True)
 
 
@@ -678,8 +679,10 @@ def command_run() -> int:
             time.sleep(0.5)
     finally:
         say("Stopping…")
-        stack.close()
-        say("Stopped.")
+        try:
+            stack.close()
+        finally:
+            say("Stopped.")
 
 
 def _print_banner(port: int, logins: str, elapsed: float) -> None:
@@ -744,7 +747,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_test(args)
         return command_bench(args)
     except Interrupted as interruption:
-        return 128 + interruption.signum
+        # Ctrl-C is how `run` is meant to end; for the other commands it cut the work short.
+        return 0 if command == "run" else 128 + interruption.signum
     except StackError as error:
         say(f"Error: {error}")
         return 1
