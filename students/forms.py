@@ -5,7 +5,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from counties.models import Level, School
@@ -115,9 +115,11 @@ class VisitForm(CaseActionForm):
             rows = min(max([rows - 1, *submitted]) + 1, MAX_VISITOR_ROWS)
         for i in range(rows):
             self.fields[f"visitor_role_{i}"] = forms.ChoiceField(
-                label=_("Role"), choices=[("", "—"), *VisitorRole.choices], required=False
+                label=_("Visitor's role"), choices=[("", "—"), *VisitorRole.choices], required=False
             )
-            self.fields[f"visitor_name_{i}"] = forms.CharField(label=_("Name"), max_length=50, required=False)
+            self.fields[f"visitor_name_{i}"] = forms.CharField(
+                label=pgettext_lazy("a person's", "Name"), max_length=50, required=False
+            )
 
     @property
     def visitor_rows(self):
@@ -295,7 +297,7 @@ class CaseOpenForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *Reason.choices])
     reason_detail = forms.CharField(label=_("Reason in detail"), max_length=200, required=False)
 
-    name = _student_field("name")
+    name = _student_field("name", label=pgettext_lazy("a child's", "Name"))
     gender = _student_field("gender", widget=forms.RadioSelect)
     ethnicity = _student_field("ethnicity")
     birth_date = _student_field("birth_date", widget=DateInput())
@@ -323,7 +325,8 @@ class CaseOpenForm(forms.Form):
     case_fields = ["school", "grade", "dropout_date", "reason", "reason_detail"]
     identity_fields = ["name", "gender", "ethnicity", "birth_date", "id_number", "registry_number"]
     family_fields = ["hukou_place", "address", "guardian_name", "guardian_phone"]
-    flag_fields = ["registered_poor", "left_behind", "migrant", "orphan", "unsupported", "disability"]
+    flag_fields = ["left_behind", "disability"]
+    check_fields = ["registered_poor", "migrant", "orphan", "unsupported"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -342,10 +345,10 @@ class CaseOpenForm(forms.Form):
     @property
     def sections(self):
         return [
-            (_("The child"), self.fieldset(self.identity_fields)),
-            (_("Family and address"), self.fieldset(self.family_fields)),
-            (_("Circumstances"), self.fieldset(self.flag_fields)),
-            (_("The dropout"), self.fieldset(self.case_fields)),
+            (_("The child"), self.fieldset(self.identity_fields), []),
+            (_("Family and address"), self.fieldset(self.family_fields), []),
+            (_("Circumstances"), self.fieldset(self.flag_fields), self.fieldset(self.check_fields)),
+            (_("The dropout"), self.fieldset(self.case_fields), []),
         ]
 
     def student_data(self) -> StudentData:

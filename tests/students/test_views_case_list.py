@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from students.choices import Disability, LeftBehind, Placement, Reason, Status
 from students.identifiers import mask
 from students.services import case_change_status, case_mark_returned
-from students.views.cases import CappedCountPaginator
+from students.views.paging import CappedCountPaginator
 from tests.factories import SchoolFactory, StudentFactory, make_id_number, open_case
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +273,14 @@ def test_a_school_outside_the_principals_school_is_not_offered_even_with_many_sc
     SchoolFactory(county=area["county"])
     response = get(client, users["principal"])
     assert [s.pk for s in response.context["filter"].form.fields["school"].queryset] == [area["school"].pk]
+
+
+def test_order_is_the_same_whether_or_not_the_count_is_capped(client, users, area, monkeypatch):
+    names = ["丁", "甲", "丙", "乙"]
+    for name in names:
+        open_case(area["school"], student=StudentFactory(name=name))
+    uncapped = listed(get(client, users["principal"], sort="-name"))
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    capped = get(client, users["principal"], sort="-name")
+    assert capped.context["paginator"].capped
+    assert listed(capped) == uncapped
