@@ -198,8 +198,15 @@ def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, 
             height=max(160, 26 * len(rows) + 50),
             margin={"l": 8, "r": 56, "t": 8, "b": 32},
             bargap=0.25,
-            xaxis=_count_axis(values),
-            yaxis={"autorange": "reversed", "automargin": True, "type": "category", "tickformat": ""},
+            # A ranking is read, not zoomed: a click on a bar opens that area instead.
+            xaxis={**_count_axis(values), "fixedrange": True},
+            yaxis={
+                "autorange": "reversed",
+                "automargin": True,
+                "type": "category",
+                "tickformat": "",
+                "fixedrange": True,
+            },
         ),
     }
     return Chart(chart_id, title, figure, table)
@@ -238,8 +245,8 @@ def group_comparison(
             showlegend=True,
             legend={"orientation": "h", "y": -0.18},
             margin={"t": 24, "b": 56},
-            yaxis={"ticksuffix": "%", "tickformat": ".1f", "rangemode": "tozero"},
-            xaxis={"type": "category"},
+            yaxis={"ticksuffix": "%", "tickformat": ".1f", "rangemode": "tozero", "fixedrange": True},
+            xaxis={"type": "category", "fixedrange": True},
         ),
     }
     return Chart(chart_id, title, figure, table)
