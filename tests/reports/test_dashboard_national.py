@@ -266,3 +266,29 @@ def test_cached_figures_keep_each_users_links(client, users, area):
         reverse("reports:division", args=[area["county"].code]),
         reverse("reports:division", args=[area["neighbour"].code]),
     ]
+
+
+@pytest.mark.parametrize("level", ["province", "prefecture", "group"])
+def test_area_and_group_dashboard_queries_do_not_grow_with_areas(
+    ministry_client, area, level, django_assert_max_num_queries
+):
+    make_totals(area)
+    group = CountyGroup.objects.create(slug="poverty-52", name="52 counties")
+    CountyGroupMembership.objects.create(group=group, county=area["county"], valid_from=BASELINE)
+    daily_total(group, day=DAY, open_count=300, baseline_open=20_000)
+    url = (
+        reverse("reports:group", args=[group.slug])
+        if level == "group"
+        else reverse("reports:division", args=[area[level].code])
+    )
+    with django_assert_max_num_queries(9) as small:
+        ministry_client.get(url)
+    for _ in range(5):
+        county = CountyFactory(parent=area["prefecture"])
+        daily_total(county, day=DAY, open_count=4, baseline_open=40)
+        CountyGroupMembership.objects.create(group=group, county=county, valid_from=BASELINE)
+    area["prefecture"].refresh_from_db()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = ministry_client.get(url)
+    expected = {"province": 1, "prefecture": 7, "group": 6}[level]
+    assert len(response.context["children"]) == expected
