@@ -19,6 +19,27 @@ def _redis_missing_reason() -> str | None:
     return None
 
 
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if "live_server" in fixtures or "transactional_db" in fixtures:
+        return True
+    return bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that flush the database (transactional ones, browser tests among them) run last of all.
+
+    A flush also empties the rows the migrations put in (closure reasons, the nightly schedule); pytest-django
+    runs tests without a db marker after the transactional ones, and some of those reach the database through
+    a module-scoped fixture and need those rows.
+    """
+    flushing = [item for item in items if _flushes_the_database(item)]
+    if flushing:
+        items[:] = [item for item in items if not _flushes_the_database(item)] + flushing
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """A test that needs a browser or a service that is absent skips on a laptop, but fails in CI (CI=true)."""

@@ -6,7 +6,8 @@ from counties.models import Role
 from tests.browser import save_screenshot
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: each test starts with the rows the migrations put in, even after another test's flush.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_login_page_renders_in_chromium_and_a_screenshot_is_saved(page):
