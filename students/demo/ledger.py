@@ -264,8 +264,8 @@ class LedgerWriter:
         self.rng = rng
         self.sang_recorder = str(sang_recorder_id) if sang_recorder_id else NULL
         self.offsets = key_offsets
-        self.next_id = {CaseEvent: key_offsets[CaseEvent], PersuasionVisit: key_offsets[PersuasionVisit]}
-        self.next_id[ResponsiblePerson] = key_offsets[ResponsiblePerson]
+        # The last primary key written, for the tables whose rows are numbered as they come.
+        self.next_id = {model: key_offsets[model] for model in (CaseEvent, PersuasionVisit, ResponsiblePerson)}
         self.dates: dict[int, str] = {}
         self.used_ids: set[str] = set()
         self.grade_draw = _Weighted(range(1, 10), GRADE_WEIGHTS)
@@ -278,7 +278,6 @@ class LedgerWriter:
         }
         self.ethnic_draw: dict[str, _Weighted] = {}
         self.staff: dict[tuple, tuple[str, str]] = {}
-        # What a later episode needs from the first: kept only for children who relapse.
         # How many school years separate a child's first and last episodes: their first grade leaves room
         # for that many years, so the grade of every episode stays within 1 to 9 and fits their age.
         first_year: dict[int, int] = {}
@@ -291,6 +290,8 @@ class LedgerWriter:
             else:
                 self.span[student] = max(self.span.get(student, 0), year - first_year[student])
         self.relapsing_students = set(self.span)
+        # What a later episode needs from the first (kept only for children who relapse), and the school
+        # of each episode that is followed by a relapse.
         self.student_info: dict[int, tuple] = {}
         self.case_school: dict[int, int] = {}
         self.sang_index = next(iter(episodes.fixed), None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.utils.translation import gettext as _
 
 from counties.models import CountyGroup, Division, School, User
 from counties.services import county_groups_load, divisions_load
@@ -110,14 +111,17 @@ def _counties(cases: int, rng: random.Random) -> tuple[list[County], list[int], 
     baseline = baseline_date()
     group = CountyGroup.objects.filter(slug=GROUP_SLUG).first()
     if group is None:
-        raise SeedError(f"The county group “{GROUP_SLUG}” is missing.")
+        raise SeedError(_("The county group “%(slug)s” is missing.") % {"slug": GROUP_SLUG})
     on_baseline = set(group.counties_on(baseline).values_list("pk", flat=True))
     in_june = set(group.counties_on(JUNE_2020).values_list("pk", flat=True))
     # Cases of the group's strata lie in counties that belong to it on both published dates; the others
     # lie in counties that belong to it on neither, so each date's group count is exactly its strata.
     group_ids = on_baseline & in_june
     if not group_ids:
-        raise SeedError(f"The county group “{GROUP_SLUG}” has no county on both {baseline} and {JUNE_2020}.")
+        raise SeedError(
+            _("The county group “%(slug)s” has no county on both %(first)s and %(second)s.")
+            % {"slug": GROUP_SLUG, "first": baseline, "second": JUNE_2020}
+        )
     everything = list(
         Division.objects.counties()
         .select_related("province", "prefecture")
@@ -134,7 +138,10 @@ def _counties(cases: int, rng: random.Random) -> tuple[list[County], list[int], 
         chosen = {row[0] for row in keyed[:limit]}
         others = [row for row in others if row[0] in chosen]
     if not any(row[1] == RANGTANG for row in others):
-        raise SeedError(f"Rangtang County ({RANGTANG}) is not loaded, or it is in the group “{GROUP_SLUG}”.")
+        raise SeedError(
+            _("Rangtang County (%(code)s) is not loaded, or it is in the group “%(slug)s”.")
+            % {"code": RANGTANG, "slug": GROUP_SLUG}
+        )
     rows = sorted([row for row in everything if row[0] in group_ids] + others, key=lambda row: row[1])
     counties = [
         County(id=pk, code=code, name=name, kind=kind or "", province=province or "", prefecture=prefecture or "")
@@ -154,7 +161,7 @@ def seed_demo(
     `reset` (start again) or `if_empty` (then it does nothing and says so).
     """
     if cases < MIN_CASES:
-        raise SeedError(f"A demo ledger needs at least {MIN_CASES} cases.")
+        raise SeedError(_("A demo ledger needs at least %(count)d cases.") % {"count": MIN_CASES})
     started = time.monotonic()
     check_columns()
     if if_empty and not reset and not ledger_is_empty():
@@ -191,7 +198,7 @@ def seed_demo(
         if not ledger_is_empty():
             if if_empty:
                 return SeedResult(skipped=True)
-            raise SeedError("The ledger already has cases: use --reset to replace them, or --if-empty to keep them.")
+            raise SeedError(_("The ledger already has cases: use --reset to replace them, or --if-empty to keep them."))
         with connection.cursor() as cursor:
             # Run the checks the reset queued now: a table with pending checks cannot be altered.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

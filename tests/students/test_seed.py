@@ -279,8 +279,8 @@ def test_every_case_has_responsible_persons_on_both_lines():
 
 @pytest.mark.parametrize("model", [Student, DropoutCase, CaseEvent, PersuasionVisit, ResponsiblePerson, School])
 def test_bulk_loaded_rows_pass_the_model_validation_the_services_run(model):
-    rows = model.objects.order_by("pk")
-    sample = list(rows[:: max(1, rows.count() // 300)])
+    keys = list(model.objects.order_by("pk").values_list("pk", flat=True))
+    sample = model.objects.filter(pk__in=keys[:: max(1, len(keys) // 100)])
     assert sample
     for row in sample:
         row.full_clean(validate_unique=False)

@@ -1,20 +1,34 @@
+import unicodedata
+
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from counties.models import Role, User
 from students.demo.users import DEMO_USERS
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 class Command(BaseCommand):
     help = "Print the demo sign-ins created by seed_demo: one line per role, with what each one sees."
 
     def handle(self, *args, **options):
-        present = set(
-            User.objects.filter(username__in=[u.username for u in DEMO_USERS]).values_list("username", flat=True)
-        )
-        width = max(len(str(Role(u.role).label)) for u in DEMO_USERS)
-        for user in DEMO_USERS:
-            missing = "" if user.username in present else "  (not created yet: run seed_demo)"
+        usernames = [spec.username for spec in DEMO_USERS]
+        present = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+        roles = {spec.username: str(Role(spec.role).label) for spec in DEMO_USERS}
+        role_width = max(_width(label) for label in roles.values())
+        name_width = max(len(spec.username) for spec in DEMO_USERS)
+        password_width = max(len(spec.password) for spec in DEMO_USERS)
+        for spec in DEMO_USERS:
+            missing = "" if spec.username in present else "  " + _("(not created yet: run seed_demo)")
             self.stdout.write(
-                f"{str(Role(user.role).label):<{width}}  {user.username:<10} {user.password:<15} "
-                f"{user.full_name}: {user.sees}{missing}"
+                f"{_pad(roles[spec.username], role_width)}  {spec.username:<{name_width}}  "
+                f"{spec.password:<{password_width}}  {spec.full_name}: {spec.sees}{missing}"
             )

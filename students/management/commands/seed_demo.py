@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from students.demo.calibration import baseline_date, expected_open_counts
 from students.demo.seed import SeedError, open_counts, seed_demo
@@ -28,12 +29,16 @@ class Command(BaseCommand):
         except SeedError as error:
             raise CommandError(str(error)) from None
         if result.skipped:
-            self.stdout.write("The ledger already has cases: left as it is (--if-empty).")
+            self.stdout.write(_("The ledger already has cases: left as it is (--if-empty)."))
             return
         if self.verbosity:
             self.stdout.write("")
         counts = ", ".join(f"{value:,} {name}" for name, value in result.counts.items())
-        self.stdout.write(self.style.SUCCESS(f"Demo ledger built in {result.seconds:.1f} s: {counts}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo ledger built in %(seconds).1f s: %(counts)s.") % {"seconds": result.seconds, "counts": counts}
+            )
+        )
         if self.verbosity >= 1:
             expected = expected_open_counts(cases, baseline_date())
             for day in sorted(expected["national"]):
