@@ -138,6 +138,9 @@ class TotalsRun(models.Model):
     steps_total = models.PositiveIntegerField(_("steps"), default=0)
     steps_done = models.PositiveIntegerField(_("steps done"), default=0)
     baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    staged_steps = models.JSONField(
+        _("steps staged"), default=list, blank=True, help_text=_("The provinces whose county rows are staged.")
+    )
     catch_up = models.BooleanField(
         _("covers every change"),
         default=False,
@@ -176,7 +179,7 @@ class StagedTotal(models.Model):
     them into DailyTotal in one transaction, then deletes them. Not read by anything else.
     """
 
-    run_id = models.BigIntegerField(db_index=True)
+    run_id = models.BigIntegerField()
     level = models.CharField(max_length=10, choices=AreaLevel.choices)
     division_id = models.BigIntegerField(null=True)
     group_id = models.BigIntegerField(null=True)
@@ -206,6 +209,7 @@ class StagedTotal(models.Model):
     class Meta:
         verbose_name = _("staged total")
         verbose_name_plural = _("staged totals")
+        indexes = [models.Index(fields=["run_id", "level", "day"], name="stagedtotal_run_level_day")]
 
     def __str__(self) -> str:
         return f"run {self.run_id} · {self.level} · {self.day}"

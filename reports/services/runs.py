@@ -26,8 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Q, Value
-from django.db.models.functions import Least
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +48,7 @@ from .totals import (
     stage_counties,
     stage_rollups,
     today,
+    tune_session,
 )
 
 
@@ -65,6 +65,10 @@ def changes_margin() -> datetime.timedelta:
 # A run still marked running or queued after this long was abandoned (its worker died): longer
 # than any task's hard time limit.
 STALE_AFTER = datetime.timedelta(hours=3)
+
+
+# Advisory lock class of the staging steps (the second key is the province).
+STAGE_LOCK = 7_310_001
 
 
 class Trigger:
@@ -193,6 +197,8 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     abandon_stale_runs()
     clear_dead_staging()
     run = TotalsRun.objects.get(pk=run_id)
+    if not run.is_active:  # finished or abandoned already (a redelivered task)
+        return run, []
     started_at = timezone.now()
     changed_from, last_day = changed_range()
     first_day = baseline_date()
@@ -207,7 +213,7 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     run.started_at = started_at
     run.from_day, run.to_day, run.catch_up = from_day, to_day, catch_up
     run.baseline_date = first_day
-    run.steps_total, run.steps_done, run.progress = len(steps) + 1, 0, 0
+    run.steps_total, run.steps_done, run.progress, run.staged_steps = len(steps) + 1, 0, 0, []
     run.error = ""
     run.save()
     return run, steps
@@ -224,19 +230,33 @@ def plan_steps(from_day: datetime.date, to_day: datetime.date, *, by_province: b
     return [Step(pk, from_day, history_to) for pk in provinces]
 
 
+STAGE_DONE = """
+    UPDATE reports_totalsrun
+    SET staged_steps = staged_steps || to_jsonb(%(step)s::int),
+        steps_done = steps_done + 1,
+        progress = LEAST(99, (steps_done + 1) * 100 / GREATEST(steps_total, 1))
+    WHERE id = %(run)s
+"""
+
+
 def run_stage(run_id: int, step: Step) -> int:
-    """Stage one step's county rows and count the step done."""
+    """Stage one step's county rows and count the step done, in one transaction.
+
+    A step delivered twice (a worker that died after committing it) is staged once: duplicates of
+    the same step wait for each other, and the second finds it recorded.
+    """
+    key = step.province_id or 0
     with transaction.atomic():
+        tune_session()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [STAGE_LOCK, key])
+        done = TotalsRun.objects.filter(pk=run_id).values_list("staged_steps", flat=True).first()
+        if done is None or key in done:
+            return 0
         rows = stage_counties(run_id=run_id, from_day=step.from_day, to_day=step.to_day, province_id=step.province_id)
-    _step_done(run_id)
+        with connection.cursor() as cursor:
+            cursor.execute(STAGE_DONE, {"step": key, "run": run_id})
     return rows
-
-
-def _step_done(run_id: int) -> None:
-    TotalsRun.objects.filter(pk=run_id).update(
-        steps_done=F("steps_done") + 1,
-        progress=Least(Value(99), (F("steps_done") + 1) * 100 / F("steps_total")),
-    )
 
 
 def run_publish(run_id: int) -> TotalsRun:
@@ -247,6 +267,7 @@ def run_publish(run_id: int) -> TotalsRun:
     from_day, to_day = run.from_day, run.to_day
     try:
         with transaction.atomic():
+            tune_session()
             lock_publication()
             applied = Applied()
             if from_day <= to_day:
@@ -275,11 +296,9 @@ def run_publish(run_id: int) -> TotalsRun:
                 progress=100,
                 steps_done=F("steps_total"),
                 days_written=days,
-                rows_written=applied.written,
-                message=_(
-                    "%(days)s days recomputed: %(inserted)s rows added, %(updated)s changed, %(deleted)s removed."
-                )
-                % {"days": days, "inserted": applied.inserted, "updated": applied.updated, "deleted": applied.deleted},
+                rows_written=applied.changed,
+                message=_("%(days)s days recomputed: %(written)s rows added or changed, %(deleted)s removed.")
+                % {"days": days, "written": applied.written, "deleted": applied.deleted},
             )
             _clear_staging(run_id)
     except ReconciliationError as error:

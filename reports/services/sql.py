@@ -72,7 +72,7 @@ def _moves_ctes() -> str:
     """`daily`: per county and day, the change in every open figure and the day's activity."""
     plus = ", ".join(f"{name}" for name in OPEN_FIGURES)
     minus = ", ".join(f"-{name}" for name in OPEN_FIGURES)
-    sums = ", ".join(f"sum({name}) AS {name}" for name in OPEN_FIGURES)
+    sums = ", ".join(f"sum({name})::int AS {name}" for name in OPEN_FIGURES)
     return f"""
     moves AS (
         SELECT county_id, GREATEST(dropout_date, %(from)s::date) AS day,
@@ -84,8 +84,8 @@ def _moves_ctes() -> str:
         WHERE struck_off_on <= %(to)s
     ),
     daily AS (
-        SELECT county_id, day, sum(new_count) AS new_count, sum(returned_count) AS returned_count,
-               sum(closed_count) AS closed_count, {sums}
+        SELECT county_id, day, sum(new_count)::int AS new_count, sum(returned_count)::int AS returned_count,
+               sum(closed_count)::int AS closed_count, {sums}
         FROM moves
         GROUP BY county_id, day
     )"""
@@ -135,22 +135,15 @@ def county_rows_sql(*, province_filter: bool) -> str:
     """
 
 
-def clear_staged_counties_sql(*, province_filter: bool) -> str:
-    """DELETE the run's staged county rows of [from, to] (of one province): a retried step starts clean."""
-    where_province = (
-        "AND division_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
-        if province_filter
-        else ""
-    )
-    return f"""
+CLEAR_STAGED_COUNTIES = """
     DELETE FROM reports_stagedtotal
-    WHERE run_id = %(run)s AND level = 'county' AND day BETWEEN %(from)s AND %(to)s {where_province}
-    """
-
+    WHERE run_id = %(run)s AND level = 'county' AND day BETWEEN %(from)s AND %(to)s
+"""
 
 CLEAR_STAGED_ROLLUPS = """
     DELETE FROM reports_stagedtotal
-    WHERE run_id = %(run)s AND level <> 'county' AND day BETWEEN %(from)s AND %(to)s
+    WHERE run_id = %(run)s AND level IN ('nation', 'province', 'prefecture', 'group')
+      AND day BETWEEN %(from)s AND %(to)s
 """
 
 CLEAR_STAGED_RUN = "DELETE FROM reports_stagedtotal WHERE run_id = %(run)s"
@@ -158,108 +151,95 @@ CLEAR_STAGED_RUN = "DELETE FROM reports_stagedtotal WHERE run_id = %(run)s"
 
 # --- Roll-ups: from the run's staged county rows of [from, to] to every other level ---------------
 
-_COUNTY_BASELINES = """
-    county_baselines AS (
+_ROLLED_FIGURES = [name for name in FIGURE_COLUMNS if name != "baseline_open"]
+_SUMS = ", ".join(f"sum({name})::int AS {name}" for name in _ROLLED_FIGURES)
+_FILLED = ", ".join(
+    "COALESCE(b.baseline_open, 0)" if name == "baseline_open" else f"COALESCE(a.{name}, 0)" for name in FIGURE_COLUMNS
+)
+# Which grouping set a row of GROUPING SETS ((prefecture_id, day), (province_id, day), (day)) belongs to.
+_ROLLED_LEVEL = (
+    "CASE GROUPING(prefecture_id, province_id) WHEN 1 THEN 'prefecture' WHEN 2 THEN 'province' ELSE 'nation' END"
+)
+_ROLLED_AREA = "CASE GROUPING(prefecture_id, province_id) WHEN 1 THEN prefecture_id WHEN 2 THEN province_id END"
+
+# Every roll-up of the run's staged county rows of [from, to], in one statement (one pass over them):
+# - prefectures: only where the prefecture has county rows (the same rule as counties);
+# - provinces and the nation: every province, every day, zeros included;
+# - county groups: every group, every day, over the counties that are members on that day. A group's
+#   baseline on a day is the baseline of the counties that are its members on that day, so that the
+#   decrease compares the same counties.
+# County baselines come from the run's own rows of the baseline date when the run starts there
+# (%(range_start)s), else from the published ones.
+ROLLUP_ROWS = f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH county_baselines AS (
         SELECT division_id AS county_id, open_count FROM reports_stagedtotal
         WHERE %(range_start)s = %(baseline)s AND run_id = %(run)s AND level = 'county' AND day = %(baseline)s
         UNION ALL
         SELECT division_id, open_count FROM reports_dailytotal
         WHERE %(range_start)s > %(baseline)s AND level = 'county' AND day = %(baseline)s
     ),
+    placed_baselines AS (
+        SELECT cb.county_id, cb.open_count, d.prefecture_id, d.province_id
+        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
+    ),
+    area_baselines AS (
+        SELECT {_ROLLED_LEVEL} AS level, {_ROLLED_AREA} AS area_id, sum(open_count)::int AS baseline_open
+        FROM placed_baselines
+        GROUP BY GROUPING SETS ((prefecture_id), (province_id), ())
+    ),
     days AS (
         SELECT (%(from)s::date + i) AS day FROM generate_series(0, %(to)s::date - %(from)s::date) AS i
     ),
-    counties AS (
+    counties AS MATERIALIZED (
         SELECT s.*, d.prefecture_id, d.province_id
         FROM reports_stagedtotal s
         JOIN counties_division d ON d.id = s.division_id
         WHERE s.run_id = %(run)s AND s.level = 'county' AND s.day BETWEEN %(from)s AND %(to)s
-    )"""
-
-_SUMS = ", ".join(f"sum({name}) AS {name}" for name in FIGURE_COLUMNS if name != "baseline_open")
-_FILLED = ", ".join(
-    "COALESCE(b.baseline_open, 0)" if name == "baseline_open" else f"COALESCE(a.{name}, 0)" for name in FIGURE_COLUMNS
-)
-
-# Prefecture rows, only where the prefecture has county rows (the same rule as counties).
-PREFECTURE_ROWS = f"""
-    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH {_COUNTY_BASELINES},
-    area_baselines AS (
-        SELECT d.prefecture_id AS area_id, sum(cb.open_count) AS baseline_open
-        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
-        GROUP BY d.prefecture_id
     ),
-    a AS (
-        SELECT prefecture_id AS area_id, day, {_SUMS}
-        FROM counties WHERE prefecture_id IS NOT NULL
-        GROUP BY prefecture_id, day
-    )
-    SELECT %(run)s, 'prefecture', a.area_id, NULL, a.day, {_FILLED}
-    FROM a LEFT JOIN area_baselines b ON b.area_id = a.area_id
-"""
-
-# Province rows: every province, every day.
-PROVINCE_ROWS = f"""
-    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH {_COUNTY_BASELINES},
-    area_baselines AS (
-        SELECT d.province_id AS area_id, sum(cb.open_count) AS baseline_open
-        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
-        GROUP BY d.province_id
+    rolled AS MATERIALIZED (
+        SELECT {_ROLLED_LEVEL} AS level, {_ROLLED_AREA} AS area_id, day, {_SUMS}
+        FROM counties
+        GROUP BY GROUPING SETS ((prefecture_id, day), (province_id, day), (day))
     ),
-    sums AS (
-        SELECT province_id AS area_id, day, {_SUMS}
-        FROM counties GROUP BY province_id, day
-    )
-    SELECT %(run)s, 'province', p.id, NULL, days.day, {_FILLED}
-    FROM counties_division p
-    CROSS JOIN days
-    LEFT JOIN sums a ON a.area_id = p.id AND a.day = days.day
-    LEFT JOIN area_baselines b ON b.area_id = p.id
-    WHERE p.level = 'province'
-"""
-
-# The nation: every day.
-NATION_ROWS = f"""
-    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH {_COUNTY_BASELINES},
-    sums AS (SELECT day, {_SUMS} FROM counties GROUP BY day)
-    SELECT %(run)s, 'nation', NULL, NULL, days.day, {_FILLED}
-    FROM days
-    LEFT JOIN sums a ON a.day = days.day
-    CROSS JOIN (SELECT sum(open_count) AS baseline_open FROM county_baselines) b
-"""
-
-# County groups: every group, every day, over the counties that are members on that day. A group's
-# baseline on a day is the baseline of the counties that are its members on that day, so that the
-# decrease compares the same counties.
-GROUP_ROWS = f"""
-    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH {_COUNTY_BASELINES},
     members AS (
         SELECT DISTINCT m.group_id, m.county_id, days.day
         FROM counties_countygroupmembership m
         JOIN days ON m.valid_from <= days.day AND (m.valid_to IS NULL OR m.valid_to > days.day)
     ),
-    sums AS (
+    group_sums AS (
         SELECT m.group_id, m.day, {_SUMS}
         FROM members m JOIN counties c ON c.division_id = m.county_id AND c.day = m.day
         GROUP BY m.group_id, m.day
     ),
     group_baselines AS (
-        SELECT m.group_id, m.day, sum(cb.open_count) AS baseline_open
+        SELECT m.group_id, m.day, sum(cb.open_count)::int AS baseline_open
         FROM members m JOIN county_baselines cb ON cb.county_id = m.county_id
         GROUP BY m.group_id, m.day
     )
-    SELECT %(run)s, 'group', NULL, g.id, days.day, {_FILLED}
+    SELECT %(run)s, 'prefecture', a.area_id, NULL::bigint, a.day, {_FILLED}
+    FROM rolled a
+    LEFT JOIN area_baselines b ON b.level = 'prefecture' AND b.area_id = a.area_id
+    WHERE a.level = 'prefecture' AND a.area_id IS NOT NULL
+    UNION ALL
+    SELECT %(run)s, 'province', p.id, NULL::bigint, days.day, {_FILLED}
+    FROM counties_division p
+    CROSS JOIN days
+    LEFT JOIN rolled a ON a.level = 'province' AND a.area_id = p.id AND a.day = days.day
+    LEFT JOIN area_baselines b ON b.level = 'province' AND b.area_id = p.id
+    WHERE p.level = 'province'
+    UNION ALL
+    SELECT %(run)s, 'nation', NULL::bigint, NULL::bigint, days.day, {_FILLED}
+    FROM days
+    LEFT JOIN rolled a ON a.level = 'nation' AND a.day = days.day
+    LEFT JOIN area_baselines b ON b.level = 'nation'
+    UNION ALL
+    SELECT %(run)s, 'group', NULL::bigint, g.id, days.day, {_FILLED}
     FROM counties_countygroup g
     CROSS JOIN days
-    LEFT JOIN sums a ON a.group_id = g.id AND a.day = days.day
+    LEFT JOIN group_sums a ON a.group_id = g.id AND a.day = days.day
     LEFT JOIN group_baselines b ON b.group_id = g.id AND b.day = days.day
 """
-
-ROLLUPS = (PREFECTURE_ROWS, PROVINCE_ROWS, NATION_ROWS, GROUP_ROWS)
 
 
 # --- Publication: make DailyTotal for [from, to] equal the run's staged rows ----------------------
@@ -279,25 +259,21 @@ DELETE_VANISHED = f"""
       )
 """
 
-UPDATE_CHANGED = f"""
-    UPDATE reports_dailytotal t SET {", ".join(f"{name} = s.{name}" for name in FIGURE_COLUMNS)}
-    FROM reports_stagedtotal s
-    WHERE s.run_id = %(run)s AND s.day BETWEEN %(from)s AND %(to)s
-      AND t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s
-      AND ({_KEY_S}) = ({_KEY_T})
-      AND ({", ".join(f"t.{name}" for name in FIGURE_COLUMNS)})
-          IS DISTINCT FROM ({", ".join(f"s.{name}" for name in FIGURE_COLUMNS)})
-"""
-
-INSERT_NEW = f"""
-    INSERT INTO reports_dailytotal (level, division_id, group_id, day, {FIGURES})
-    SELECT s.level, s.division_id, s.group_id, s.day, {", ".join(f"s.{name}" for name in FIGURE_COLUMNS)}
-    FROM reports_stagedtotal s
-    WHERE s.run_id = %(run)s AND s.day BETWEEN %(from)s AND %(to)s
-      AND NOT EXISTS (
-          SELECT 1 FROM reports_dailytotal t
-          WHERE t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s AND ({_KEY_S}) = ({_KEY_T})
-      )
+# Inserts the staged rows the table lacks and updates those that differ; the count is of rows written.
+# (The day range on the target side repeats what matching the day implies, so that the planner reads
+# the table through its (level, day) index.)
+MERGE_STAGED = f"""
+    MERGE INTO reports_dailytotal t
+    USING (
+        SELECT * FROM reports_stagedtotal WHERE run_id = %(run)s AND day BETWEEN %(from)s AND %(to)s
+    ) s
+    ON ({_KEY_T}) = ({_KEY_S}) AND t.level IN {_LEVELS} AND t.day BETWEEN %(from)s AND %(to)s
+    WHEN MATCHED AND ({", ".join(f"t.{name}" for name in FIGURE_COLUMNS)})
+                     IS DISTINCT FROM ({", ".join(f"s.{name}" for name in FIGURE_COLUMNS)}) THEN
+        UPDATE SET {", ".join(f"{name} = s.{name}" for name in FIGURE_COLUMNS)}
+    WHEN NOT MATCHED THEN
+        INSERT (level, division_id, group_id, day, {FIGURES})
+        VALUES (s.level, s.division_id, s.group_id, s.day, {", ".join(f"s.{name}" for name in FIGURE_COLUMNS)})
 """
 
 # --- Reconciliation ---------------------------------------------------------------------------------
