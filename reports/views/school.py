@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from students.access import cases_visible_to, schools_visible_to, scope_for
 
 from .. import selectors
-from .dashboards import can_open
+from .access import can_open
 
 
 @dataclass(frozen=True)
