@@ -25,7 +25,7 @@ from .identifiers import normalize_id_number
 from .models import DropoutCase
 
 OPEN = "open"
-STATUS_CHOICES = [(OPEN, _("Open (dropped out or being persuaded)")), *Status.choices]
+STATUS_CHOICES = [(OPEN, _("All open cases")), *Status.choices]
 GRADE_CHOICES = [(g, g) for g in range(1, 10)]
 
 FLAG_CHOICES = [
@@ -69,12 +69,14 @@ def school_choice_is_a_list(user) -> bool:
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label=_("Status"))
-    reason = django_filters.ChoiceFilter(choices=Reason.choices, label=_("Reason"))
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", label=_("Status"), empty_label=_("Any status")
+    )
+    reason = django_filters.ChoiceFilter(choices=Reason.choices, label=_("Reason"), empty_label=_("Any reason"))
     school = django_filters.ModelChoiceFilter(
         queryset=School.objects.none(), to_field_name="code", label=_("School"), empty_label=_("All schools")
     )
-    grade = django_filters.TypedChoiceFilter(choices=GRADE_CHOICES, coerce=int, label=_("Grade"))
+    grade = django_filters.ChoiceFilter(choices=GRADE_CHOICES, label=_("Grade"), empty_label=_("Any grade"))
     flag = django_filters.MultipleChoiceFilter(
         choices=FLAG_CHOICES,
         method="filter_flags",

@@ -7,10 +7,14 @@ Who sees which personal data:
 - ID and registry numbers are masked in the list for everyone: the list is for finding a case, and
   four characters at each end are enough to tell children apart. Full numbers appear only on a case's
   page, for users who see identifiers, and each such view is written to the IdentifierAccess log.
+- Free text (notes, reason in detail) is shown to read-only roles with the child's and guardian's
+  names, numbers and address replaced by their masked forms wherever colleagues typed them in full.
+  A nickname or a given name alone cannot be caught this way; notes are for the people on the case.
 
 How the list stays fast at national scale is explained in students.views.paging.
 """
 
+import dataclasses
 import operator
 from dataclasses import dataclass
 
@@ -62,6 +66,8 @@ class Identity:
     guardian_name: str
     guardian_phone: str
     masked: bool
+    # (what was hidden, what shows instead), to hide the same data where colleagues typed it in notes
+    replacements: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, student, scope: Scope) -> "Identity":
@@ -77,7 +83,7 @@ class Identity:
                 guardian_phone=student.guardian_phone,
                 masked=False,
             )
-        return cls(
+        masked = cls(
             name=mask_name(student.name),
             id_number=mask(student.id_number or ""),
             registry_number=mask(student.registry_number or "", 5, 4),
@@ -88,6 +94,23 @@ class Identity:
             guardian_phone=mask_phone(student.guardian_phone),
             masked=True,
         )
+        hidden = [
+            (student.registry_number or "", masked.registry_number),
+            (student.id_number or "", masked.id_number),
+            (student.guardian_phone, masked.guardian_phone),
+            (student.address, masked.address),
+            (student.name, masked.name),
+            (student.guardian_name, masked.guardian_name),
+        ]
+        # Longest first, so that a name inside the address does not break the address's replacement.
+        pairs = sorted(((value, shown) for value, shown in hidden if len(value) >= 2), key=lambda p: -len(p[0]))
+        return dataclasses.replace(masked, replacements=tuple(pairs))
+
+    def redact(self, text: str) -> str:
+        """Free text with the child's hidden data hidden in it too (notes name children by name)."""
+        for value, shown in self.replacements:
+            text = text.replace(value, shown)
+        return text
 
 
 @dataclass(frozen=True)
@@ -165,19 +188,33 @@ def case_list(request):
     )
 
 
-def _timeline(case: DropoutCase) -> list[dict]:
+def _timeline(case: DropoutCase, identity: Identity) -> list[dict]:
     """The case's status changes and visits, newest first; on the same day, the later record first."""
     entries = [
-        {"date": event.effective_date, "at": event.recorded_at, "kind": "event", "event": event}
+        {
+            "date": event.effective_date,
+            "at": event.recorded_at,
+            "kind": "event",
+            "event": event,
+            "note": identity.redact(event.note),
+        }
         for event in case.events.select_related("recorded_by", "closure_reason")
     ]
     role_labels = dict(VisitorRole.choices)
     for visit in case.visits.select_related("recorded_by"):
         visitors = [
-            {"role": role_labels.get(v.get("role"), v.get("role")), "name": v.get("name", "")} for v in visit.visitors
+            {"role": role_labels.get(v.get("role"), v.get("role")), "name": identity.redact(v.get("name", ""))}
+            for v in visit.visitors
         ]
         entries.append(
-            {"date": visit.visit_date, "at": visit.recorded_at, "kind": "visit", "visit": visit, "visitors": visitors}
+            {
+                "date": visit.visit_date,
+                "at": visit.recorded_at,
+                "kind": "visit",
+                "visit": visit,
+                "visitors": visitors,
+                "note": identity.redact(visit.notes),
+            }
         )
     entries.sort(key=operator.itemgetter("date", "at"), reverse=True)
     return entries
@@ -217,7 +254,8 @@ def render_case(request, case: DropoutCase, *, bound: dict | None = None, status
         "case": case,
         "scope": scope,
         "identity": identity,
-        "timeline": _timeline(case),
+        "timeline": _timeline(case, identity),
+        "reason_detail": identity.redact(case.reason_detail),
         "persons": persons,
         "can_edit": scope.can_write,
         "open_form": open_form,

@@ -179,3 +179,24 @@ def test_detail_query_count_does_not_grow_with_history(client, users, area, djan
     with django_assert_max_num_queries(13):
         response = client.get(detail(case))
     assert len(response.context["timeline"]) == 16
+
+
+def test_the_childs_name_and_numbers_typed_into_notes_are_masked_for_read_only_roles(client, users, area):
+    student = StudentFactory(name="桑青卓玛", guardian_name="泽仁多吉", guardian_phone="13908371526")
+    case = open_case(area["school"], student=student, dropout_date=datetime.date(2019, 3, 1))
+    visit_record(
+        case=case,
+        visit_date=datetime.date(2019, 4, 10),
+        visitors=[{"role": VisitorRole.PRINCIPAL, "name": "王校长"}],
+        method=VisitMethod.HOME_VISIT,
+        outcome=VisitOutcome.AGREED,
+        notes=f"泽仁多吉 (13908371526) agreed that 桑青卓玛 ({student.id_number}) goes back.",
+    )
+    client.force_login(users["ministry"])
+    html = client.get(detail(case)).content.decode()
+    for secret in ("桑青卓玛", "泽仁多吉", "13908371526", student.id_number):
+        assert secret not in html
+    assert f"泽*** (139****1526) agreed that 桑*** ({mask(student.id_number)}) goes back." in html
+    assert "王校长" in html  # the adults who went are named
+    client.force_login(users["county"])
+    assert "泽仁多吉 (13908371526) agreed that 桑青卓玛" in client.get(detail(case)).content.decode()

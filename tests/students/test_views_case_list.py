@@ -284,3 +284,13 @@ def test_order_is_the_same_whether_or_not_the_count_is_capped(client, users, are
     capped = get(client, users["principal"], sort="-name")
     assert capped.context["paginator"].capped
     assert listed(capped) == uncapped
+
+
+def test_unfiltered_list_leaves_every_choice_filter_on_its_empty_choice(client, users, cases):
+    response = get(client, users["county"])
+    html = response.content.decode()
+    form = response.context["filter"].form
+    for name in ("status", "reason", "grade", "school"):
+        assert form[name].value() in (None, "")
+        assert list(form.fields[name].choices)[0][0] == ""
+    assert "selected>1</option>" not in html
