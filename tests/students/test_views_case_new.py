@@ -177,3 +177,25 @@ def test_browser_messages_are_the_servers_own_words(number, code, params):
     if params is None:
         params = {"given": number[17], "expected": VALID_ID[17]}
     assert raised.value.messages == [str(ID_MESSAGES[code]) % params]
+
+
+def test_in_chinese_the_bad_id_message_and_the_browser_catalogue_are_in_chinese(client, users, area):
+    wrong = VALID_ID[:17] + ("0" if VALID_ID[17] != "0" else "1")
+    client.force_login(users["principal"])
+    response = client.post(NEW, form_data(area["school"], id_number=wrong), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    expected = f"身份证号校验位为{wrong[17]}，应为{VALID_ID[17]}：可能有数字输错。"
+    assert response.context["form"].errors["id_number"] == [expected]
+    html = response.content.decode()
+    catalogue = json.loads(html.split('<script id="id-messages" type="application/json">')[1].split("</script>")[0])
+    assert catalogue["id_check"] % {"given": wrong[17], "expected": VALID_ID[17]} == expected
+
+
+def test_administrator_names_any_school_by_its_code(client, users, area):
+    client.force_login(users["admin"])
+    form = client.get(NEW).context["form"]
+    assert form.fields["school"].widget.input_type == "text"
+    response = client.post(NEW, form_data(area["far_school"]))
+    assert response.status_code == 302
+    assert DropoutCase.objects.get().school == area["far_school"]
+    response = client.post(NEW, form_data(area["far_school"], school="0000000000", id_number=""))
+    assert "school" in response.context["form"].errors
