@@ -197,5 +197,5 @@ def test_administrator_names_any_school_by_its_code(client, users, area):
     response = client.post(NEW, form_data(area["far_school"]))
     assert response.status_code == 302
     assert DropoutCase.objects.get().school == area["far_school"]
-    response = client.post(NEW, form_data(area["far_school"], school="0000000000", id_number=""))
+    response = client.post(NEW, {**form_data(area["far_school"], id_number=""), "school": "0000000000"})
     assert "school" in response.context["form"].errors
