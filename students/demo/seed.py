@@ -29,6 +29,7 @@ from students.models import (
 from . import sang
 from .bulk import constraints_deferred
 from .calibration import GROUP_SLUG, JUNE_2020, STRATA, baseline_date, stratum_curves
+from .current import CurrentSetError, anchor_problems, current_cases_add, current_set_present
 from .episodes import FixedCase, _Weighted, simulate
 from .ledger import SCHOOL_COLUMNS, Copier, County, LedgerWriter, Progress, check_columns, school_rows
 from .places import RANGTANG, SHANGDUKE_SCHOOL, county_places, county_weight
@@ -68,6 +69,8 @@ class SeedResult:
     skipped: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Cases of the current working set added (see students.demo.current).
+    current: int = 0
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -153,19 +156,33 @@ def _counties(cases: int, rng: random.Random) -> tuple[list[County], list[int], 
 
 
 def seed_demo(
-    *, cases: int, seed: int, reset: bool = False, if_empty: bool = False, progress: Progress = _quiet
+    *,
+    cases: int,
+    seed: int,
+    reset: bool = False,
+    if_empty: bool = False,
+    today: datetime.date | None = None,
+    progress: Progress = _quiet,
 ) -> SeedResult:
     """Build a deterministic demo ledger of `cases` open cases at the baseline, calibrated to the published figures.
 
-    The same (cases, seed) gives the same rows. Refuses to write into a ledger that has cases unless
-    `reset` (start again) or `if_empty` (then it does nothing and says so).
+    With `today`, a current working set of cases in the months before that day is added on top of the
+    calibrated history (students.demo.current), so the demo users have open cases to work on.
+    The same (cases, seed, today) gives the same rows. Refuses to write into a ledger that has cases unless
+    `reset` (start again) or `if_empty` (then it leaves the ledger as it is and says so; it only adds the
+    working set if the ledger has none yet).
     """
     if cases < MIN_CASES:
         raise SeedError(_("A demo ledger needs at least %(count)d cases.") % {"count": MIN_CASES})
+    if today is not None and anchor_problems(today):
+        raise SeedError(" ".join(anchor_problems(today)))
     started = time.monotonic()
     check_columns()
     if if_empty and not reset and not ledger_is_empty():
-        return SeedResult(skipped=True)
+        added = 0
+        if today is not None and not current_set_present():
+            added = _current_add(seed, today, progress)
+        return SeedResult(skipped=True, current=added, seconds=time.monotonic() - started)
     places_ensure(progress)
 
     curves = stratum_curves(cases)
@@ -213,7 +230,15 @@ def seed_demo(
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     progress("analysed", 1, 1)
     counts = {"schools": schools, **{model._meta.model_name: counts[model] for model in LEDGER_MODELS}}
-    return SeedResult(counts=counts, seconds=time.monotonic() - started)
+    added = _current_add(seed, today, progress) if today is not None else 0
+    return SeedResult(counts=counts, seconds=time.monotonic() - started, current=added)
+
+
+def _current_add(seed: int, today: datetime.date, progress: Progress) -> int:
+    try:
+        return len(current_cases_add(seed=seed, today=today, progress=progress))
+    except CurrentSetError as error:
+        raise SeedError(str(error)) from None
 
 
 def _load(cursor, counties: list[County], episodes, seed: int, reset: bool, progress: Progress):

@@ -1,6 +1,8 @@
+import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from students.demo.calibration import baseline_date, expected_open_counts
@@ -11,7 +13,9 @@ class Command(BaseCommand):
     help = (
         "Build the demo ledger: N cases open at the baseline over the real divisions, calibrated so the open "
         "count follows the published national, 52-county and registered-poor figures scaled to N. "
-        "Deterministic for a given --cases and --seed. Creates the demo users (see demo_logins)."
+        "On top of that history, a current working set of cases in the months before --today (default: today), "
+        "so the demo county official and principal have open cases to work on. "
+        "Deterministic for a given --cases, --seed and --today. Creates the demo users (see demo_logins)."
     )
 
     def add_arguments(self, parser):
@@ -19,17 +23,32 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same ledger")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if the ledger already has cases")
         parser.add_argument("--reset", action="store_true", help="remove the existing ledger first")
+        parser.add_argument(
+            "--today",
+            type=datetime.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="anchor date of the current working set (default: today); not in the future",
+        )
 
-    def handle(self, *args, cases, seed, if_empty, reset, verbosity, **options):
+    def handle(self, *args, cases, seed, if_empty, reset, today, verbosity, **options):
         self.verbosity = verbosity
         self.last_print = 0.0
         self.started = time.monotonic()
+        today = today or timezone.localdate()
         try:
-            result = seed_demo(cases=cases, seed=seed, reset=reset, if_empty=if_empty, progress=self.progress)
+            result = seed_demo(
+                cases=cases, seed=seed, reset=reset, if_empty=if_empty, today=today, progress=self.progress
+            )
         except SeedError as error:
             raise CommandError(str(error)) from None
         if result.skipped:
             self.stdout.write(_("The ledger already has cases: left as it is (--if-empty)."))
+            if result.current:
+                self.stdout.write(
+                    _("Added the current working set: %(count)d cases up to %(day)s.")
+                    % {"count": result.current, "day": today}
+                )
             return
         if self.verbosity:
             self.stdout.write("")
@@ -38,6 +57,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 _("Demo ledger built in %(seconds).1f s: %(counts)s.") % {"seconds": result.seconds, "counts": counts}
             )
+        )
+        self.stdout.write(
+            _("Current working set: %(count)d cases up to %(day)s.") % {"count": result.current, "day": today}
         )
         if self.verbosity >= 1:
             expected = expected_open_counts(cases, baseline_date())
