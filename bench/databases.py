@@ -200,41 +200,69 @@ class Ledger:
         return database_name(self.url)
 
 
+def seeded_only(marker: dict | None, *, cases: int, seed: int) -> bool:
+    """Whether a database was seeded with these cases and seed but its totals were never finished."""
+    return bool(
+        marker
+        and marker.get("version") == MARKER_VERSION
+        and marker.get("cases") == cases
+        and marker.get("seed") == seed
+        and marker.get("seeded") is True
+        and marker.get("complete") is not True
+    )
+
+
+def _marker(ledger: Ledger, *, complete: bool) -> dict:
+    marker = {
+        "version": MARKER_VERSION,
+        "cases": ledger.cases,
+        "seed": ledger.seed,
+        "seeded": True,
+        "complete": complete,
+        "seed_seconds": round(ledger.seed_seconds or 0.0, 2),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if ledger.totals_seconds is not None:
+        marker["totals_seconds"] = round(ledger.totals_seconds, 2)
+    return marker
+
+
 def prepare(ledger: Ledger, *, rebuild: bool = False, say=print) -> Ledger:
-    """Make sure the ledger's database exists, is migrated, seeded at its size and seed, with totals."""
+    """Make sure the ledger's database exists, is migrated, seeded at its size and seed, with totals.
+
+    A ledger seeded by an earlier run that stopped before its totals were done is not seeded again.
+    """
     prefix = f"    [{ledger.label}] "
     exists = database_exists(ledger.url)
-    marker = read_marker(ledger.url) if exists else None
-    ready = exists and not rebuild and marker_matches(marker, cases=ledger.cases, seed=ledger.seed)
-    if ready and count_cases(ledger.url) > 0:
+    marker = read_marker(ledger.url) if exists and not rebuild else None
+    seeded = exists and count_cases(ledger.url) > 0
+    if seeded and marker_matches(marker, cases=ledger.cases, seed=ledger.seed):
         say(f"  {ledger.label}: reusing {ledger.name} ({ledger.cases:,} cases, seed {ledger.seed})")
         run_manage(ledger.url, "migrate", "--noinput", "-v", "0", prefix=prefix)
         ledger.seed_seconds = marker.get("seed_seconds")
         ledger.totals_seconds = marker.get("totals_seconds")
         ledger.reused = True
         return ledger
-    say(f"  {ledger.label}: building {ledger.name} ({ledger.cases:,} cases, seed {ledger.seed})")
-    create_database(ledger.url, drop_first=exists)
-    run_manage(ledger.url, "migrate", "--noinput", "-v", "0", prefix=prefix)
-    say(f"  {ledger.label}: seeding {ledger.cases:,} cases")
-    ledger.seed_seconds = run_manage(
-        ledger.url, "seed_demo", "--cases", str(ledger.cases), "--seed", str(ledger.seed), prefix=prefix
-    )
-    say(f"  {ledger.label}: seeded in {ledger.seed_seconds:.1f} s; computing the totals")
-    ledger.totals_seconds = run_manage(ledger.url, "recompute_totals", prefix=prefix)
-    say(f"  {ledger.label}: totals computed in {ledger.totals_seconds:.1f} s")
+    if seeded and seeded_only(marker, cases=ledger.cases, seed=ledger.seed):
+        say(f"  {ledger.label}: {ledger.name} is seeded; its totals were not finished")
+        run_manage(ledger.url, "migrate", "--noinput", "-v", "0", prefix=prefix)
+        ledger.seed_seconds = marker.get("seed_seconds")
+        ledger.reused = True
+    else:
+        say(f"  {ledger.label}: building {ledger.name} ({ledger.cases:,} cases, seed {ledger.seed})")
+        create_database(ledger.url, drop_first=exists)
+        run_manage(ledger.url, "migrate", "--noinput", "-v", "0", prefix=prefix)
+        say(f"  {ledger.label}: seeding {ledger.cases:,} cases")
+        ledger.seed_seconds = run_manage(
+            ledger.url, "seed_demo", "--cases", str(ledger.cases), "--seed", str(ledger.seed), prefix=prefix
+        )
+        say(f"  {ledger.label}: seeded in {ledger.seed_seconds:.1f} s")
+        write_marker(ledger.url, _marker(ledger, complete=False))
     # As autovacuum would, before anything is measured: planner statistics of the freshly filled tables.
     analyse(ledger.url)
-    write_marker(
-        ledger.url,
-        {
-            "version": MARKER_VERSION,
-            "cases": ledger.cases,
-            "seed": ledger.seed,
-            "complete": True,
-            "seed_seconds": round(ledger.seed_seconds, 2),
-            "totals_seconds": round(ledger.totals_seconds, 2),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        },
-    )
+    say(f"  {ledger.label}: computing the totals")
+    ledger.totals_seconds = run_manage(ledger.url, "recompute_totals", prefix=prefix)
+    say(f"  {ledger.label}: totals computed in {ledger.totals_seconds:.1f} s")
+    analyse(ledger.url)
+    write_marker(ledger.url, _marker(ledger, complete=True))
     return ledger

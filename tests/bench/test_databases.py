@@ -1,4 +1,12 @@
-from bench.databases import MARKER_VERSION, bench_url, database_name, marker_matches, size_label, with_database
+from bench.databases import (
+    MARKER_VERSION,
+    bench_url,
+    database_name,
+    marker_matches,
+    seeded_only,
+    size_label,
+    with_database,
+)
 
 
 def test_benchmark_database_is_named_after_the_project_database_and_its_size():
@@ -23,3 +31,12 @@ def test_a_ledger_is_reused_only_when_fully_seeded_at_the_same_size_and_seed():
     assert not marker_matches({**marker, "complete": False}, cases=6000, seed=2019)
     assert not marker_matches({**marker, "version": MARKER_VERSION + 1}, cases=6000, seed=2019)
     assert not marker_matches(None, cases=6000, seed=2019)
+
+
+def test_a_ledger_seeded_without_its_totals_is_not_seeded_again_but_not_reused_as_it_is():
+    marker = {"version": MARKER_VERSION, "cases": 600_000, "seed": 2019, "seeded": True, "complete": False}
+    assert seeded_only(marker, cases=600_000, seed=2019)
+    assert not marker_matches(marker, cases=600_000, seed=2019)
+    assert not seeded_only({**marker, "complete": True}, cases=600_000, seed=2019)
+    assert not seeded_only(marker, cases=6000, seed=2019)
+    assert not seeded_only({**marker, "seeded": False}, cases=600_000, seed=2019)
