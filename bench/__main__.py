@@ -114,6 +114,10 @@ def run_worker(ledger: databases.Ledger, group: str, options: dict, *, minutes: 
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
             databases.cancel_statements(ledger.url)
+            partial = out.read_text(encoding="utf-8") if out.exists() else ""
+            if partial:
+                # The figures taken before the limit, and when the worker was stopped.
+                return {**json.loads(partial), "stopped_at": time.time(), "minutes": minutes}
             raise RuntimeError(
                 f"the {group} measurement on the {ledger.label} ledger did not finish within {minutes:g} minutes"
             ) from None

@@ -73,6 +73,25 @@ def test_totals_may_take_at_most_twice_the_hand_written_statement():
     assert "1 days disagree" in backfill.note
 
 
+def test_a_backfill_stopped_at_the_time_limit_is_reported_as_a_missed_lower_bound():
+    figures = {
+        "night": "2026-11-26",
+        "baseline": "2019-05-31",
+        "last": "2026-11-27",
+        "night_seconds": 0.5,
+        "night_sql_seconds": 0.4,
+        "backfill_sql_seconds": 6.0,
+        "night_disagreements": [],
+        "backfill_disagreements": [],
+        "backfill_started_at": 1000.0,
+        "stopped_at": 1600.0,
+        "minutes": 15,
+    }
+    _, backfill = totals.results(figures, label="20k")
+    assert (backfill.value, backfill.ratio, backfill.meets) == (600.0, 100.0, False)
+    assert "lower bound" in backfill.note
+
+
 def test_import_must_reach_a_quarter_of_copy_rows_per_second():
     figures = {"rows": 100_000, "county": "壤塘县", "import_seconds": 20.0, "copy_seconds": 4.0}
     (result,) = importing.results(figures)
