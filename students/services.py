@@ -6,7 +6,6 @@ update the case's summary fields together, under a row lock, so the summary alwa
 
 import csv
 import datetime
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -596,15 +595,42 @@ def _bulk_apply_rules(case: BulkCase) -> list[tuple]:
     return events
 
 
+class _CsvStream:
+    """A file-like object that formats rows as CSV only as COPY reads them.
+
+    PostgreSQL parses and indexes each chunk while the next one is being formatted, instead of
+    waiting for the whole batch to be formatted first.
+    """
+
+    def __init__(self, rows):
+        self.lines = map(csv.writer(_Echo(), lineterminator="\n").writerow, rows)
+        self.pending = ""
+
+    def read(self, size: int = -1) -> str:
+        parts, length = [self.pending], len(self.pending)
+        for line in self.lines:
+            parts.append(line)
+            length += len(line)
+            if 0 <= size <= length:
+                break
+        text = "".join(parts)
+        if size < 0:
+            self.pending = ""
+            return text
+        self.pending = text[size:]
+        return text[:size]
+
+
+class _Echo:
+    def write(self, line: str) -> str:
+        return line
+
+
 def copy_rows(cursor, table: str, columns: tuple[str, ...], rows) -> None:
     """COPY rows (tuples in `columns` order) into `table`: the fastest way PostgreSQL takes many rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(["\\N" if value is None else value for value in row] for row in rows)
-    if not buffer.tell():
-        return
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    stream = _CsvStream(["\\N" if value is None else value for value in row] for row in rows)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    cursor.copy_expert(sql, stream, 1 << 16)
 
 
 def _reserve_ids(cursor, table: str, count: int) -> list[int]:
