@@ -54,7 +54,12 @@ class Student(models.Model):
     class Meta:
         verbose_name = _("student")
         verbose_name_plural = _("students")
-        indexes = [models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            # Prefix search on identifiers (LIKE 'x%') under a non-C collation needs pattern operators.
+            models.Index(fields=["id_number"], opclasses=["varchar_pattern_ops"], name="student_id_number_prefix"),
+            models.Index(fields=["registry_number"], opclasses=["varchar_pattern_ops"], name="student_registry_prefix"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -151,6 +156,9 @@ class DropoutCase(models.Model):
                 fields=["county", "reason"], condition=Q(status__in=OPEN_STATUSES), name="open_by_county_reason"
             ),
             models.Index(fields=["dropout_date"]),
+            # A county's or a school's cases, newest first: the case list's default order.
+            models.Index(fields=["county", "-dropout_date", "-id"], name="case_county_recent"),
+            models.Index(fields=["school", "-dropout_date", "-id"], name="case_school_recent"),
             models.Index(fields=["struck_off_on"]),
         ]
 

@@ -9,7 +9,8 @@ from reports.models import AreaLevel, DailyTotal
 from tests.browser import save_screenshot
 from tests.factories import CountyFactory, PrefectureFactory, ProvinceFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback, as in the other browser tests: the rows the migrations put in survive the flushes.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BASELINE = datetime.date(2019, 5, 31)
 DAY = datetime.date(2020, 6, 14)
