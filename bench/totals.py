@@ -15,9 +15,9 @@ from reports.services.runs import recompute
 from reports.services.totals import baseline_date, today
 
 from . import totals_sql
+from .progress import checkpoint
 from .results import Result, at_most
 from .timing import measure
-from .worker import checkpoint
 
 
 class RolledBack(Exception):

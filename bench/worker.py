@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-_out: str | None = None
+from bench import progress
 
 GROUPS = {
     "pages": "bench.pages",
@@ -21,28 +21,19 @@ GROUPS = {
 }
 
 
-def checkpoint(data: dict) -> None:
-    """Save the figures taken so far: if the worker is stopped for overrunning, they are not lost."""
-    if _out is None:
-        return
-    with open(_out, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-
-
 def main(argv: list[str] | None = None) -> int:
-    global _out
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("group", choices=sorted(GROUPS))
     parser.add_argument("--out", required=True)
     parser.add_argument("--options", default="{}")
     args = parser.parse_args(argv)
-    _out = args.out
+    progress.save_to(args.out)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
     module = importlib.import_module(GROUPS[args.group])
-    checkpoint(module.collect(json.loads(args.options)))
+    progress.checkpoint(module.collect(json.loads(args.options)))
     return 0
 
 
