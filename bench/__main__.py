@@ -114,6 +114,7 @@ def run_worker(ledger: databases.Ledger, group: str, options: dict, *, minutes: 
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
             databases.cancel_statements(ledger.url)
+            databases.fail_unfinished_runs(ledger.url)
             partial = out.read_text(encoding="utf-8") if out.exists() else ""
             if partial:
                 # The figures taken before the limit, and when the worker was stopped.

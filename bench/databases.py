@@ -134,6 +134,20 @@ def cancel_statements(url: str) -> int:
         return cursor.fetchone()[0]
 
 
+def fail_unfinished_runs(url: str) -> int:
+    """Record totals runs left running by a stopped worker as failed, as the product does for dead runs."""
+    connection = _connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE reports_totalsrun SET status = 'failed', finished_at = now(), "
+                "error = 'Stopped by the benchmark at its time limit.' WHERE status IN ('queued', 'running')"
+            )
+            return cursor.rowcount
+    finally:
+        connection.close()
+
+
 def analyse(url: str) -> None:
     connection = _connect(url)
     try:
