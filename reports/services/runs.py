@@ -38,6 +38,7 @@ from . import sql
 from .totals import (
     Applied,
     ReconciliationError,
+    analyze,
     apply_staged,
     baseline_date,
     delete_before,
@@ -67,6 +68,10 @@ def changes_margin() -> datetime.timedelta:
 STALE_AFTER = datetime.timedelta(hours=3)
 
 
+# After writing more rows than this, a run refreshes the published table's statistics itself.
+BIG_CHANGE = 100_000
+# A run of more days than this refreshes the statistics of its staged rows before rolling them up.
+ANALYZE_AFTER_DAYS = 31
 # Advisory lock class of the staging steps (the second key is the province).
 STAGE_LOCK = 7_310_001
 
@@ -156,24 +161,19 @@ def run_request(
 
 
 def abandon_stale_runs() -> int:
-    """Mark runs whose worker died (still queued or running long after any time limit) as failed."""
+    """Mark runs whose worker died (still queued or running long after any time limit) as failed.
+
+    Their staged rows are dropped too (a run that ends any other way drops its own).
+    """
     cutoff = timezone.now() - STALE_AFTER
-    return TotalsRun.objects.filter(
-        Q(status=RunStatus.RUNNING, started_at__lt=cutoff) | Q(status=RunStatus.QUEUED, created_at__lt=cutoff)
-    ).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        error=_("Abandoned: the run stopped before finishing (its worker was stopped or lost)."),
+    stale = list(
+        TotalsRun.objects.filter(
+            Q(status=RunStatus.RUNNING, started_at__lt=cutoff) | Q(status=RunStatus.QUEUED, created_at__lt=cutoff)
+        ).values_list("pk", flat=True)
     )
-
-
-def clear_dead_staging() -> None:
-    """Drop staged rows left by runs that are no longer in progress."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM reports_stagedtotal WHERE run_id NOT IN "
-            "(SELECT id FROM reports_totalsrun WHERE status IN ('queued', 'running'))"
-        )
+    for run_id in stale:
+        run_fail(run_id, _("Abandoned: the run stopped before finishing (its worker was stopped or lost)."))
+    return len(stale)
 
 
 def active_run() -> TotalsRun | None:
@@ -195,7 +195,6 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     catch-up run only if they include every changed day.
     """
     abandon_stale_runs()
-    clear_dead_staging()
     run = TotalsRun.objects.get(pk=run_id)
     if not run.is_active:  # finished or abandoned already (a redelivered task)
         return run, []
@@ -269,6 +268,8 @@ def run_publish(run_id: int) -> TotalsRun:
         with transaction.atomic():
             tune_session()
             lock_publication()
+            if (run.to_day - run.from_day).days > ANALYZE_AFTER_DAYS:
+                analyze("reports_stagedtotal")
             applied = Applied()
             if from_day <= to_day:
                 history_to = to_day - datetime.timedelta(days=1)
@@ -282,6 +283,8 @@ def run_publish(run_id: int) -> TotalsRun:
                 applied += apply_staged(run_id=run_id, from_day=to_day, to_day=to_day)
                 if from_day == baseline_date():
                     applied.deleted += delete_before(from_day)
+                if applied.changed > BIG_CHANGE:
+                    analyze("reports_dailytotal")
                 live_open = live_open_count() if is_today else None
                 problems = reconcile(from_day=from_day, to_day=to_day, live_open=live_open)
                 if problems:

@@ -191,7 +191,7 @@ ROLLUP_ROWS = f"""
     days AS (
         SELECT (%(from)s::date + i) AS day FROM generate_series(0, %(to)s::date - %(from)s::date) AS i
     ),
-    counties AS MATERIALIZED (
+    counties AS NOT MATERIALIZED (
         SELECT s.*, d.prefecture_id, d.province_id
         FROM reports_stagedtotal s
         JOIN counties_division d ON d.id = s.division_id

@@ -21,6 +21,7 @@ history of flag corrections, so a corrected flag shows in past days once those d
 """
 
 import datetime
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -104,7 +105,8 @@ def stage_rollups(*, run_id: int, from_day: datetime.date, to_day: datetime.date
         return 0
     params = {"run": run_id, "from": from_day, "to": to_day, "baseline": baseline_date(), "range_start": range_start}
     _execute(sql.CLEAR_STAGED_ROLLUPS, params)
-    return _execute(sql.ROLLUP_ROWS, params)
+    with bulk_joins():
+        return _execute(sql.ROLLUP_ROWS, params)
 
 
 @dataclass
@@ -130,8 +132,37 @@ def apply_staged(*, run_id: int, from_day: datetime.date, to_day: datetime.date)
     if from_day > to_day:
         return Applied()
     params = {"run": run_id, "from": from_day, "to": to_day}
-    deleted = _execute(sql.DELETE_VANISHED, params)
-    return Applied(written=_execute(sql.MERGE_STAGED, params), deleted=deleted)
+    with bulk_joins():
+        deleted = _execute(sql.DELETE_VANISHED, params)
+        written = _execute(sql.MERGE_STAGED, params)
+    return Applied(written=written, deleted=deleted)
+
+
+@contextmanager
+def bulk_joins():
+    """Plan the enclosed statements' joins as hash joins.
+
+    They join whole sets (a run's staged rows with each other and with the published rows, area x
+    day grids with sums), where the planner's estimates are poor (CTEs, an empty table before the
+    first backfill): a nested loop, or a merge join filtering on its second key, then grows with the
+    square of the rows, and a merge join's sorts spill to disk where a hash fits in memory.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = on")
+            cursor.execute("SET LOCAL enable_mergejoin = on")
+
+
+def analyze(table: str) -> None:
+    """Refresh the planner's statistics of a totals table (after writing many rows into it)."""
+    assert table in ("reports_stagedtotal", "reports_dailytotal")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def live_open_count() -> int:
