@@ -26,9 +26,12 @@ def change_sentence(open_count: int, baseline: int | None) -> SafeString:
     if not baseline:
         return current
     change = 100.0 * (baseline - open_count) / baseline
+    # The sentences are filled in with format_html, not with %: "% f" in them is no directive.
     if change >= 0:
+        # xgettext:no-python-format
         text = _("{open}, down {percent}% from {baseline}")
     else:
+        # xgettext:no-python-format
         text = _("{open}, up {percent}% from {baseline}")
     return format_html(text, open=current, percent=percent(abs(change)), baseline=count(baseline))
 
