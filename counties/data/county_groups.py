@@ -14,6 +14,8 @@ Re-running `load_county_groups` never overwrites their edits unless asked to (`-
 import datetime
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 
 @dataclass(frozen=True, kw_only=True)
 class AreaSpec:
@@ -56,7 +58,8 @@ POVERTY_52 = GroupSpec(
     slug="poverty-52",
     name="52个未摘帽贫困县",
     name_en="52 counties not yet delisted from poverty in 2020",
-    description=(
+    # Stored as written; the dashboard shows the catalogue's translation of the shipped text.
+    description=gettext_noop(
         "The last 52 national poverty counties, under the State Council's listed supervision in 2020; "
         "each left the group when its province announced its delisting in November 2020 "
         "(dates unverified, editable by administrators)."
@@ -86,7 +89,7 @@ SANQU_SANZHOU = GroupSpec(
     slug="sanqu-sanzhou",
     name="三区三州",
     name_en="Three districts and three prefectures",
-    description=(
+    description=gettext_noop(
         "The deep-poverty areas: 西藏; the Tibetan areas of 青海, 四川, 甘肃 and 云南; the four prefectures "
         "of southern 新疆; and 临夏州, 凉山州 and 怒江州."
     ),
