@@ -211,6 +211,13 @@ def test_the_command_refuses_a_file_with_problems_and_writes_the_report(area, tm
     path = write_csv(tmp_path / "bad.csv", [ledger_row(area["school"], 1, grade=11)])
     with pytest.raises(CommandError, match="1 problems in 1 rows of 1: nothing imported"):
         call_command(
-            "import_ledger", str(path), "--county", area["county"].code, "--report", str(tmp_path / "report.csv")
+            "import_ledger",
+            str(path),
+            "--county",
+            area["county"].code,
+            "--report",
+            str(tmp_path / "report.csv"),
+            "--language",
+            "en",
         )
     assert "1 to 9" in (tmp_path / "report.csv").read_text(encoding="utf-8-sig")
