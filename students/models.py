@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from counties.models import Division, Level, School
 
@@ -29,7 +30,7 @@ from .choices import (
 class Student(models.Model):
     """A child, as registered in the household register and the student registry."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("a person's", "name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNICITY_CHOICES, default="01")
     birth_date = models.DateField(_("birth date"))
@@ -233,7 +234,7 @@ class ResponsiblePerson(models.Model):
     case = models.ForeignKey(DropoutCase, models.CASCADE, related_name="responsible_persons")
     line = models.CharField(_("line"), max_length=12, choices=Line.choices)
     role = models.CharField(_("role"), max_length=16, choices=ResponsibleRole.choices)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("a person's", "name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 
     class Meta:
