@@ -10,6 +10,7 @@ import os
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -135,6 +136,8 @@ def collect(options: dict) -> dict:
             case__in=cases, notes=NOTE, recorded_at__gte=started_at - datetime.timedelta(seconds=1)
         ).delete()
         print(f"    removed the {removed} visits the load recorded", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE students_persuasionvisit")
     return {"clients": clients, "seconds": seconds, "workers": server.default_workers(), **figures}
 
 
