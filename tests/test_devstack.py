@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -21,12 +22,21 @@ def _listening_socket():
     return sock
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _alive(pid: int, grace: float = 5.0) -> bool:
+    """Whether the process still runs after a short grace period; an exited process awaiting its reaper
+    (a zombie, state Z) has stopped."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            os.kill(pid, 0)
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (ProcessLookupError, FileNotFoundError):
+            return False
+        if state == "Z":
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.1)
 
 
 # Ports -----------------------------------------------------------------------------------------------------------
