@@ -61,10 +61,19 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
         forms.MultiWidget.__init__(self, (DateInput(attrs), DateInput(attrs)), attrs)
 
 
+# Above this many schools a drop-down is slow to render and to use; the filter takes a school code instead.
+SCHOOL_LIST_LIMIT = 150
+
+
 def school_choice_is_a_list(user) -> bool:
-    """A county's or a school's schools fit in a drop-down; a province's or the nation's do not."""
+    """A school's or a small county's schools fit in a drop-down; a large county's, a province's or the nation's
+    do not."""
     scope = scope_for(user)
-    return scope.school is not None or (scope.division is not None and scope.division.level == Level.COUNTY)
+    if scope.school is not None:
+        return True
+    if scope.division is None or scope.division.level != Level.COUNTY:
+        return False
+    return schools_visible_to(user)[: SCHOOL_LIST_LIMIT + 1].count() <= SCHOOL_LIST_LIMIT
 
 
 class CaseFilter(django_filters.FilterSet):
