@@ -50,6 +50,7 @@ from .totals import (
     stage_rollups,
     today,
     tune_session,
+    vacuum_staging,
 )
 
 
@@ -70,7 +71,8 @@ STALE_AFTER = datetime.timedelta(hours=3)
 
 # After writing more rows than this, a run refreshes the published table's statistics itself.
 BIG_CHANGE = 100_000
-# A run of more days than this refreshes the statistics of its staged rows before rolling them up.
+# A run of more days than this refreshes the statistics of its staged rows before rolling them up,
+# and vacuums the staging table once it has dropped them.
 ANALYZE_AFTER_DAYS = 31
 # Advisory lock class of the staging steps (the second key is the province).
 STAGE_LOCK = 7_310_001
@@ -307,6 +309,9 @@ def run_publish(run_id: int) -> TotalsRun:
     except ReconciliationError as error:
         run_fail(run_id, _("The totals do not add up; the previous totals stay published.") + "\n" + str(error))
         raise
+    finally:
+        if (to_day - from_day).days > ANALYZE_AFTER_DAYS:
+            vacuum_staging()
     run.refresh_from_db()
     return run
 

@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from counties.models import CountyGroupMembership
-from reports.models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
+from reports.models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, StagedTotal, TotalsRun
 from reports.services import sql
 from reports.services.runs import recompute
 from students.choices import Placement
@@ -211,3 +212,47 @@ def test_events_recorded_shortly_before_the_last_run_are_looked_at_again(ledger,
     # The whole ledger was recorded within the hour before the first run started.
     assert run.from_day == baseline
     assert run.rows_written == 0
+
+
+def test_ending_a_membership_recomputes_group_totals_from_the_day_it_ends(ledger, baseline, area):
+    recompute()
+    group = ledger["group"]
+    ends = baseline + datetime.timedelta(days=20)
+    membership = CountyGroupMembership.objects.get(group=group, county=area["far"])
+    membership.valid_to = ends
+    membership.save()
+
+    run = recompute()
+
+    assert run.from_day == ends
+    assert DailyTotal.objects.get(group=group, day=ends - datetime.timedelta(days=1)).open_count == 1
+    assert DailyTotal.objects.get(group=group, day=ends).open_count == 0
+
+
+def test_moving_the_baseline_date_recomputes_everything_from_the_new_date(ledger, baseline, settings):
+    recompute()
+    later = baseline + datetime.timedelta(days=7)
+    settings.LEDGER_BASELINE_DATE = later.isoformat()
+
+    run = recompute()
+
+    assert run.from_day == later
+    assert not DailyTotal.objects.filter(day__lt=later).exists()
+    nation_at_new_baseline = DailyTotal.objects.get(level=AreaLevel.NATION, day=later).open_count
+    assert set(DailyTotal.objects.filter(level=AreaLevel.NATION).values_list("baseline_open", flat=True)) == {
+        nation_at_new_baseline
+    }
+    assert stored_rows(AreaLevel.COUNTY) == expected_county_rows(later, timezone.localdate(), later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_run_drops_its_staged_rows_and_gives_their_space_back(area, baseline):
+    build_ledger(area, baseline)
+
+    run = recompute()
+
+    assert run.status == RunStatus.SUCCEEDED and run.days_written > 31
+    assert not StagedTotal.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('reports_stagedtotal')")
+        assert cursor.fetchone()[0] == 0

@@ -58,7 +58,7 @@ def build_ledger(area: dict, baseline: datetime.date) -> dict:
         case=cases["closed"],
         to_status=Status.CLOSED,
         effective_date=b + 10 * DAY,
-        closure_reason=ClosureReason.objects.get(code="moved_away"),
+        closure_reason=ClosureReason.objects.get_or_create(code="moved_away", defaults={"name": "迁出本县"})[0],
     )
 
     cases["relapsed"] = open_case(
