@@ -201,14 +201,15 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     if not run.is_active:  # finished or abandoned already (a redelivered task)
         return run, []
     started_at = timezone.now()
-    changed_from, last_day = changed_range()
-    first_day = baseline_date()
+    first_day, last_day = baseline_date(), today()
     if run.from_day is None and run.to_day is None:
-        from_day, to_day, catch_up = changed_from, last_day, True
+        from_day, to_day = changed_range()
+        catch_up = True
     else:
         from_day = max(run.from_day or first_day, first_day)
         to_day = min(run.to_day or last_day, last_day)
-        catch_up = from_day <= changed_from and to_day == last_day
+        # Only a range that reaches today can include every changed day.
+        catch_up = to_day == last_day and from_day <= changed_range()[0]
     steps = plan_steps(from_day, to_day, by_province=by_province)
     run.status = RunStatus.RUNNING
     run.started_at = started_at
@@ -216,7 +217,21 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     run.baseline_date = first_day
     run.steps_total, run.steps_done, run.progress, run.staged_steps = len(steps) + 1, 0, 0, []
     run.error = ""
-    run.save()
+    run.save(
+        update_fields=[
+            "status",
+            "started_at",
+            "from_day",
+            "to_day",
+            "catch_up",
+            "baseline_date",
+            "steps_total",
+            "steps_done",
+            "progress",
+            "staged_steps",
+            "error",
+        ]
+    )
     return run, steps
 
 

@@ -135,16 +135,49 @@ def county_rows_sql(*, province_filter: bool) -> str:
     """
 
 
-CLEAR_STAGED_COUNTIES = """
-    DELETE FROM reports_stagedtotal
-    WHERE run_id = %(run)s AND level = 'county' AND day BETWEEN %(from)s AND %(to)s
-"""
+def one_day_county_rows_sql(*, province_filter: bool) -> str:
+    """INSERT into the staging table the county rows of the single day %(from)s (= %(to)s).
 
-CLEAR_STAGED_ROLLUPS = """
-    DELETE FROM reports_stagedtotal
-    WHERE run_id = %(run)s AND level IN ('nation', 'province', 'prefecture', 'group')
-      AND day BETWEEN %(from)s AND %(to)s
-"""
+    The same rows as county_rows_sql for a range of one day, counted directly (a night's run).
+    """
+    where_province = (
+        "AND c.county_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
+        if province_filter
+        else ""
+    )
+    is_open = "(c.struck_off_on IS NULL OR c.struck_off_on > %(from)s)"
+    counts = {
+        **{name: f"COALESCE(sum({expr}) FILTER (WHERE {is_open}), 0)::int" for name, expr in BREAKDOWNS.items()},
+        "new_count": "count(*) FILTER (WHERE c.dropout_date = %(from)s)::int",
+        "returned_count": "count(*) FILTER (WHERE c.struck_off_on = %(from)s AND c.returned_on IS NOT NULL)::int",
+        "closed_count": (
+            "count(*) FILTER (WHERE c.struck_off_on = %(from)s AND c.returned_on IS NULL "
+            "AND c.closure_reason_id IS NOT NULL)::int"
+        ),
+    }
+    out = [
+        "CASE WHEN %(from)s = %(baseline)s THEN d.open_count ELSE COALESCE(b.open_count, 0) END"
+        if name == "baseline_open"
+        else f"d.{name}"
+        for name in FIGURE_COLUMNS
+    ]
+    return f"""
+    INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
+    WITH day_counts AS (
+        SELECT c.county_id, {", ".join(f"{expr} AS {name}" for name, expr in counts.items())}
+        FROM students_dropoutcase c
+        JOIN students_student s ON s.id = c.student_id
+        WHERE c.dropout_date <= %(from)s
+          AND (c.struck_off_on IS NULL OR c.struck_off_on >= %(from)s)
+          {where_province}
+        GROUP BY c.county_id
+    )
+    SELECT %(run)s, 'county', d.county_id, NULL, %(from)s::date, {", ".join(out)}
+    FROM day_counts d
+    LEFT JOIN reports_dailytotal b ON b.level = 'county' AND b.division_id = d.county_id AND b.day = %(baseline)s
+    WHERE d.open_count > 0 OR d.new_count > 0 OR d.returned_count > 0 OR d.closed_count > 0
+    """
+
 
 CLEAR_STAGED_RUN = "DELETE FROM reports_stagedtotal WHERE run_id = %(run)s"
 
@@ -178,15 +211,19 @@ ROLLUP_ROWS = f"""
         UNION ALL
         SELECT division_id, open_count FROM reports_dailytotal
         WHERE %(range_start)s > %(baseline)s AND level = 'county' AND day = %(baseline)s
-    ),
-    placed_baselines AS (
-        SELECT cb.county_id, cb.open_count, d.prefecture_id, d.province_id
-        FROM county_baselines cb JOIN counties_division d ON d.id = cb.county_id
+          AND division_id IN (SELECT county_id FROM counties_countygroupmembership)
     ),
     area_baselines AS (
-        SELECT {_ROLLED_LEVEL} AS level, {_ROLLED_AREA} AS area_id, sum(open_count)::int AS baseline_open
-        FROM placed_baselines
-        GROUP BY GROUPING SETS ((prefecture_id), (province_id), ())
+        SELECT * FROM (
+            SELECT {_ROLLED_LEVEL} AS level, {_ROLLED_AREA} AS area_id, sum(cb.open_count)::int AS baseline_open
+            FROM reports_stagedtotal cb JOIN counties_division d ON d.id = cb.division_id
+            WHERE cb.run_id = %(run)s AND cb.level = 'county' AND cb.day = %(baseline)s
+            GROUP BY GROUPING SETS ((prefecture_id), (province_id), ())
+        ) own
+        WHERE %(range_start)s = %(baseline)s
+        UNION ALL
+        SELECT level, division_id, open_count FROM reports_dailytotal
+        WHERE %(range_start)s > %(baseline)s AND day = %(baseline)s AND level IN ('prefecture', 'province', 'nation')
     ),
     days AS (
         SELECT (%(from)s::date + i) AS day FROM generate_series(0, %(to)s::date - %(from)s::date) AS i

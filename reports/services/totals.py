@@ -77,9 +77,7 @@ def tune_session() -> None:
     crash in that instant the run and its totals are lost together, and the next run redoes them.
     """
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off")
 
 
 def stage_counties(
@@ -87,27 +85,28 @@ def stage_counties(
 ) -> int:
     """Compute the county rows of [from_day, to_day] (of one province, or all) into the run's staging.
 
-    Call inside a transaction. Without a province, the run's staged county rows of those days are
-    replaced; a province's step is made idempotent by its caller (runs.run_stage).
+    Call inside a transaction. Each step is staged once (runs.run_stage records it in the same
+    transaction); the last day is staged inside the publishing transaction.
     """
     if from_day > to_day:
         return 0
     params = {"run": run_id, "from": from_day, "to": to_day, "baseline": baseline_date(), "province": province_id}
-    if province_id is None:
-        _execute(sql.CLEAR_STAGED_COUNTIES, params)
-    return _execute(sql.county_rows_sql(province_filter=province_id is not None), params)
+    by_province = province_id is not None
+    if from_day == to_day:
+        return _execute(sql.one_day_county_rows_sql(province_filter=by_province), params)
+    return _execute(sql.county_rows_sql(province_filter=by_province), params)
 
 
 def stage_rollups(*, run_id: int, from_day: datetime.date, to_day: datetime.date, range_start: datetime.date) -> int:
     """Roll the run's staged county rows of [from_day, to_day] up to prefectures, provinces, nation, groups.
 
+    Call inside the publishing transaction (a failed attempt leaves no roll-ups behind).
     `range_start` is the first day of the whole run: when it is the baseline date, the baselines
     come from the run's own rows for that day, else from the published ones.
     """
     if from_day > to_day:
         return 0
     params = {"run": run_id, "from": from_day, "to": to_day, "baseline": baseline_date(), "range_start": range_start}
-    _execute(sql.CLEAR_STAGED_ROLLUPS, params)
     with bulk_joins():
         return _execute(sql.ROLLUP_ROWS, params)
 
@@ -152,14 +151,12 @@ def bulk_joins():
     hash fits in memory. Even for a single night the hash plans are the quicker ones.
     """
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute("SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_nestloop = on")
-            cursor.execute("SET LOCAL enable_mergejoin = on")
+            cursor.execute("SET LOCAL enable_nestloop = on; SET LOCAL enable_mergejoin = on")
 
 
 def vacuum_staging() -> None:

@@ -256,3 +256,13 @@ def test_a_long_run_drops_its_staged_rows_and_gives_their_space_back(area, basel
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_relation_size('reports_stagedtotal')")
         assert cursor.fetchone()[0] == 0
+
+
+def test_a_single_night_counted_directly_gives_the_same_rows_as_the_whole_range(ledger, baseline):
+    recompute()
+    before = all_rows_snapshot()
+
+    written = [recompute(day, day).rows_written for day in days_between(baseline, timezone.localdate())]
+
+    assert written == [0] * len(written)
+    assert all_rows_snapshot() == before
