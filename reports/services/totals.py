@@ -38,7 +38,9 @@ LEVEL_INDEX = {"nation": 0, "province": 1, "county": 2}
 CHECKED_FIGURES = [name for name in FIGURE_COLUMNS if name != "baseline_open"]
 
 
+# How long publication waits for ledger writes in progress before giving up (and retrying later).
 LOCK_WAIT = "10s"
+# Memory for each sort or hash of a run's statements (its own transactions only).
 WORK_MEM = "256MB"
 
 

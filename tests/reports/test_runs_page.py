@@ -48,14 +48,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_staff_and_administrators_see_every_run_with_its_outcome(client, users, staff):
     TotalsRun.objects.create(status=RunStatus.FAILED, error="2026-01-01: the national open count is 5")
-    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, message="3 days recomputed")
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, days_written=3, rows_written=120)
     for user in (staff, users["admin"]):
         client.force_login(user)
 
         response = client.get(reverse("reports:runs"))
 
         assert response.status_code == 200
-        assert b"3 days recomputed" in response.content
+        assert b"3 days recomputed, 120 rows changed." in response.content
         assert b"the national open count is 5" in response.content
         assert b"Recompute the totals now" in response.content
 
