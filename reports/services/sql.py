@@ -12,8 +12,11 @@ such row then stands for every day until the county's next move, so the statemen
 county-day without ever building a grid of every county times every day, and never joins cases to
 days (the "interval join" that makes a naive backfill slow).
 
-REFERENCE_COUNTY_ROWS is the same computation written the plain way, as one hand-written SELECT
-over a full county x day grid with a window sum over daily deltas: the benchmark's yardstick.
+A single night is counted directly instead (one_day_county_rows_sql): the same rows, fewer steps.
+
+REFERENCE_COUNTY_ROWS is the same county-day computation written the plain way, as one hand-written
+SELECT over a full county x day grid with a window sum over daily deltas: the tests check the
+product's statements against it, and it can be timed beside a run.
 """
 
 from django.db import connection
@@ -325,7 +328,7 @@ LEVEL_SUMS = f"""
 LIVE_OPEN_COUNT = f"SELECT count(*) FROM students_dropoutcase WHERE status IN ({OPEN})"
 
 
-# --- The hand-written yardstick -----------------------------------------------------------------------
+# --- The plain hand-written statement -----------------------------------------------------------------------
 
 REFERENCE_COUNTY_ROWS = f"""
     WITH {_cases_cte(province_filter=False)},
