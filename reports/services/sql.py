@@ -360,7 +360,7 @@ REFERENCE_COUNTY_ROWS = f"""
 
 
 def reference_county_rows(from_day, to_day, baseline_day) -> list[tuple]:
-    """Run the hand-written yardstick: (county_id, day, *FIGURE_COLUMNS) for every county-day row.
+    """Run the plain reference statement: (county_id, day, *FIGURE_COLUMNS) for every county-day row.
 
     `from_day` must be the baseline date for the baselines to be right (the cases CTE only holds
     cases open on some day of the range).
