@@ -4,6 +4,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def label_of(choices: type[models.TextChoices], value: str):
+    """The label of a stored value, or the value itself when it is not one of the choices.
+
+    What Django's get_FOO_display() gives, by the enum's own lookup instead of a dict rebuilt per call.
+    """
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class Gender(models.TextChoices):
     MALE = "M", _("Male")
     FEMALE = "F", _("Female")

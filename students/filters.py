@@ -73,7 +73,7 @@ def school_choice_is_a_list(user) -> bool:
         return True
     if scope.division is None or scope.division.level != Level.COUNTY:
         return False
-    return schools_visible_to(user)[: SCHOOL_LIST_LIMIT + 1].count() <= SCHOOL_LIST_LIMIT
+    return schools_visible_to(user).order_by()[: SCHOOL_LIST_LIMIT + 1].count() <= SCHOOL_LIST_LIMIT
 
 
 class CaseFilter(django_filters.FilterSet):

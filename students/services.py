@@ -382,7 +382,6 @@ def case_reopen_on_relapse(
     )
 
 
-@transaction.atomic
 def visit_record(
     *,
     case: DropoutCase,
@@ -394,7 +393,11 @@ def visit_record(
     next_follow_up: datetime.date | None = None,
     user=None,
 ) -> PersuasionVisit:
-    """Record a persuasion attempt. The first attempt on a fresh case marks it as being persuaded."""
+    """Record a persuasion attempt. The first attempt on a fresh case marks it as being persuaded.
+
+    A visit on a case already being persuaded is one INSERT, its own transaction; the first visit
+    writes the status change with it, in one transaction.
+    """
     _require_case_access(user, case)
     errors: dict[str, list[str]] = {}
     if visit_date > _today():
@@ -418,7 +421,7 @@ def visit_record(
         errors["next_follow_up"] = [_("The next follow-up cannot be before the visit.")]
     if errors:
         raise ValidationError(errors)
-    visit = PersuasionVisit.objects.create(
+    visit = PersuasionVisit(
         case=case,
         visit_date=visit_date,
         visitors=[{"role": v["role"], "name": (v.get("name") or "").strip()} for v in visitors],
@@ -428,7 +431,11 @@ def visit_record(
         next_follow_up=next_follow_up,
         recorded_by=user,
     )
-    if case.status == Status.DROPPED_OUT:
+    if case.status != Status.DROPPED_OUT:
+        visit.save(force_insert=True)
+        return visit
+    with transaction.atomic():
+        visit.save(force_insert=True)
         case_change_status(
             case=case,
             to_status=Status.PERSUADING,

@@ -69,6 +69,8 @@ TEMPLATES = [
     },
 ]
 
+FORM_RENDERER = "dropout_ledger.renderers.WidgetRenderer"
+
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -80,6 +82,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "counties.User"
+AUTHENTICATION_BACKENDS = ["counties.backends.AreaModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reports:home"
 LOGOUT_REDIRECT_URL = "login"

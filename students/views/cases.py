@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from counties.models import Level
 
 from ..access import Scope, cases_visible_to, get_case_for_user, scope_for
-from ..choices import OPEN_STATUSES, ResponsibleRole, Status, VisitorRole
+from ..choices import OPEN_STATUSES, Reason, ResponsibleRole, Status, VisitorRole
 from ..filters import CaseFilter
 from ..forms import (
     ChangeStatusForm,
@@ -115,9 +116,66 @@ class Identity:
 
 @dataclass(frozen=True)
 class ListRow:
-    case: DropoutCase
+    """One line of the case list, every cell ready to print: a page of 50 lines is drawn in a few milliseconds."""
+
+    pk: int
+    url: str
     name: str
+    status: str
+    status_label: str
+    dropout_date: str
+    school: str
+    county: str
+    grade: int
+    reason_label: str
+    returned_on: str
     id_number: str
+
+
+# What a line of the list prints, read as plain values (see CappedCountPaginator).
+LIST_FIELDS = (
+    "status",
+    "reason",
+    "grade",
+    "dropout_date",
+    "returned_on",
+    "student__name",
+    "student__id_number",
+    "school__name",
+    "county__name",
+)
+
+
+def _list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
+    # Labels and dates worked out once per page rather than once per line.
+    status_labels = {value: str(label) for value, label in Status.choices}
+    reason_labels = {value: str(label) for value, label in Reason.choices}
+    dates: dict = {}
+
+    def short_date(value) -> str:
+        if value is None:
+            return "—"
+        if value not in dates:
+            dates[value] = formats.date_format(value, "SHORT_DATE_FORMAT")
+        return dates[value]
+
+    return [
+        ListRow(
+            pk=case["pk"],
+            url=reverse("students:case-detail", args=[case["pk"]]),
+            name=case["student__name"] if scope.sees_identifiers else mask_name(case["student__name"]),
+            status=case["status"],
+            status_label=status_labels.get(case["status"], case["status"]),
+            dropout_date=short_date(case["dropout_date"]),
+            school=case["school__name"],
+            county=case["county__name"],
+            grade=case["grade"],
+            reason_label=reason_labels.get(case["reason"], case["reason"]),
+            returned_on=short_date(case["returned_on"]),
+            id_number=mask(case["student__id_number"] or "") or "—",
+        )
+        for case in cases
+    ]
 
 
 def _sort_headers(current: str) -> list[dict]:
@@ -160,16 +218,9 @@ def _export_links(request) -> list[dict]:
 def case_list(request):
     scope = scope_for(request.user)
     case_filter = CaseFilter(request.GET, request=request)
-    paginator = CappedCountPaginator(case_filter.qs, PAGE_SIZE, related=("student", "school", "county"))
+    paginator = CappedCountPaginator(case_filter.qs, PAGE_SIZE, fields=LIST_FIELDS)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [
-        ListRow(
-            case=case,
-            name=case.student.name if scope.sees_identifiers else mask_name(case.student.name),
-            id_number=mask(case.student.id_number or ""),
-        )
-        for case in page.object_list
-    ]
+    rows = _list_rows(page.object_list, scope)
     return render(
         request,
         "students/case_list.html",

@@ -2,7 +2,9 @@
 
 - The count stops at `cap` + 1 matching cases: counting costs no more than reading the first pages.
 - A page is read in two steps: first the ids of its 50 cases, from the case table alone (joined only
-  where a filter or the sort needs it), then those 50 cases with their child, school and county.
+  where a filter or the sort needs it), then those 50 cases with their child, school and county:
+  as the plain values a list prints when `fields` are given, which spares building 200 model
+  instances for one page.
 - When few cases match (not more than the cap), they are sorted as a set: the sort keys are wrapped
   so that PostgreSQL fetches the matching rows through the selective index (county, school) and
   sorts them, instead of walking the whole dropout-date index backwards looking for the few that
@@ -32,13 +34,14 @@ def sorted_as_a_set(queryset: QuerySet) -> QuerySet:
 
 
 class CappedCountPaginator(Paginator):
-    """Pages of a filtered, ordered case queryset; `related` are fetched for the page's rows only."""
+    """Pages of a filtered, ordered case queryset: model instances, or with `fields`, dicts of those
+    fields (related ones spelled as in values(), e.g. "student__name") and "pk"."""
 
     cap = CAPPED_COUNT
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, related: tuple[str, ...] = ()):
+    def __init__(self, object_list: QuerySet, per_page: int, *, fields: tuple[str, ...] = ()):
         super().__init__(object_list, per_page)
-        self.related = related
+        self.fields = fields
 
     @cached_property
     def count(self) -> int:
@@ -53,5 +56,9 @@ class CappedCountPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         ordered = self.object_list if self.capped else sorted_as_a_set(self.object_list)
         ids = list(ordered.values_list("pk", flat=True)[bottom : bottom + self.per_page])
-        by_id = self.object_list.order_by().filter(pk__in=ids).select_related(*self.related).in_bulk()
+        rows = self.object_list.order_by().filter(pk__in=ids)
+        if self.fields:
+            by_id = {row["pk"]: row for row in rows.values("pk", *self.fields)}
+        else:
+            by_id = rows.in_bulk()
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)

@@ -81,6 +81,18 @@ def test_recording_a_visit_stores_it_and_marks_the_case_as_being_persuaded(role,
     assert case.status == Status.PERSUADING
 
 
+@pytest.mark.parametrize("role", ["principal", "county"])
+def test_a_follow_up_visit_takes_four_queries(role, client, users, case, django_assert_num_queries):
+    """Session, user with their area, the case in the write scope, the visit: nothing more per visit."""
+    client.force_login(users[role])
+    client.post(url("case-visit", case), visit_data(case))
+    case.refresh_from_db()
+    with django_assert_num_queries(4):
+        response = client.post(url("case-visit", case), visit_data(case, visit_date="2019-04-09"))
+    assert response.status_code == 302
+    assert PersuasionVisit.objects.filter(case=case).count() == 2
+
+
 def test_a_visit_needs_at_least_one_visitor(client, users, case):
     client.force_login(users["principal"])
     data = visit_data(case, visitor_role_0="", visitor_name_0="", visitor_role_1="", visitor_name_1="")

@@ -37,7 +37,7 @@ def cases(area):
 
 
 def listed(response) -> list[int]:
-    return [row.case.pk for row in response.context["rows"]]
+    return [row.pk for row in response.context["rows"]]
 
 
 def get(client, user, **params):
