@@ -350,19 +350,25 @@ def returned_between(user, county: Division, start: datetime.date, end: datetime
 
 def retention_checks_due(cases: QuerySet[DropoutCase], today: datetime.date) -> QuerySet[DropoutCase]:
     """Returned children due a retention check: 30 days after return with no check recorded, or
-    90 days after return with fewer than two (a check is an event that marks the child retained)."""
+    90 days after return with fewer than two (a check is an event that marks the child retained).
+
+    A case still "returned" has had no check (the first check makes it "retained"), so checks are
+    counted only for retained cases old enough to be due their second: a county's long history of
+    children checked twice is not counted again on every page view.
+    """
     first, second = RETENTION_CHECK_DAYS
-    checks = (
+    checked_twice = (
         CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.RETAINED)
         .order_by()
         .values("case")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .annotate(n=Count("*"))  # from the partial index alone
+        .filter(n__gte=2)
     )
     return (
-        cases.filter(status__in=[Status.RETURNED, Status.RETAINED], returned_on__lte=today - datetime.timedelta(first))
-        .annotate(checks=Subquery(checks))
-        .filter(Q(checks__isnull=True) | Q(checks__lt=2, returned_on__lte=today - datetime.timedelta(second)))
+        cases.filter(
+            Q(status=Status.RETURNED, returned_on__lte=today - datetime.timedelta(first))
+            | (Q(status=Status.RETAINED, returned_on__lte=today - datetime.timedelta(second)) & ~Exists(checked_twice))
+        )
         .select_related("student", "school")
         .order_by("returned_on", "pk")
     )

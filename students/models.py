@@ -208,7 +208,11 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["effective_date", "pk"]
-        indexes = [models.Index(fields=["effective_date"])]
+        indexes = [
+            models.Index(fields=["effective_date"]),
+            # Retention checks per case, counted for the dashboards' "retention checks due".
+            models.Index(fields=["case"], condition=Q(to_status=Status.RETAINED), name="retention_checks"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"

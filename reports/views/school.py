@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from students.access import cases_visible_to, schools_visible_to, scope_for
+from students.choices import Status
 
 from .. import selectors
 from .access import can_open
@@ -44,7 +45,7 @@ def next_step(case, today: datetime.date) -> NextStep:
 
 def retention_step(case, today: datetime.date) -> NextStep:
     first, second = selectors.RETENTION_CHECK_DAYS
-    if not case.checks:
+    if case.status == Status.RETURNED:  # not checked yet: the first check makes the case "retained"
         return NextStep("retention_30", _("%(days)s-day retention check") % {"days": first}, True)
     return NextStep("retention_90", _("%(days)s-day retention check") % {"days": second}, True)
 
