@@ -56,6 +56,7 @@ class CappedCountPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         ordered = self.object_list if self.capped else sorted_as_a_set(self.object_list)
         window = ordered.values("pk")[bottom : bottom + self.per_page]
-        rows = self.object_list.filter(pk__in=window)
+        # The filters are in the window already; the outer query only reads and orders its rows.
+        rows = self.object_list.model._default_manager.filter(pk__in=window).order_by(*self.object_list.query.order_by)
         rows = rows.values("pk", *self.fields) if self.fields else rows
         return self._get_page(list(rows), number, self)

@@ -308,3 +308,12 @@ def test_county_with_many_schools_filters_by_school_code_instead_of_a_list(clien
     case = open_case(area["other_school"])
     open_case(area["school"])
     assert listed(client.get(LIST, {"school": area["other_school"].code})) == [case.pk]
+
+
+def test_the_lists_case_links_are_the_case_pages_urls():
+    from students.views.cases import case_url_maker
+
+    case_url = case_url_maker()
+    assert [case_url(pk) for pk in (1, 42, 987654321)] == [
+        reverse("students:case-detail", args=[pk]) for pk in (1, 42, 987654321)
+    ]
