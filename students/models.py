@@ -268,6 +268,25 @@ class JobKind(models.TextChoices):
     MONTHLY_REPORT = "monthly_report", _("Monthly report")
 
 
+class LedgerCorrection(models.Model):
+    """Details of children or cases put right after the fact, which change the figures of past days.
+
+    A status change is dated by its event. A correction (a registered-poor household recorded late, a
+    grade or a reason put right) changes every day its cases were on the ledger: the nightly totals
+    recompute from `first_day`.
+    """
+
+    first_day = models.DateField(_("first day affected"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("ledger correction")
+        verbose_name_plural = _("ledger corrections")
+
+    def __str__(self) -> str:
+        return f"{self.first_day:%Y-%m-%d} · {self.recorded_at:%Y-%m-%d %H:%M}"
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
@@ -29,7 +30,15 @@ from .identifiers import (
     validate_registry_number,
 )
 from .lifecycle import STRUCK_OFF, check_transition
-from .models import CaseEvent, ClosureReason, DropoutCase, PersuasionVisit, ResponsiblePerson, Student
+from .models import (
+    CaseEvent,
+    ClosureReason,
+    DropoutCase,
+    LedgerCorrection,
+    PersuasionVisit,
+    ResponsiblePerson,
+    Student,
+)
 
 PLACEMENTS = frozenset(Placement.values)
 
@@ -234,9 +243,27 @@ def case_open(
     return case
 
 
+# A child's details that the published figures are broken down by (reports.services.sql).
+FIGURE_STUDENT_FIELDS = ("gender", "registered_poor", "left_behind", "disability")
+
+
+def correction_record(first_day: datetime.date | None) -> None:
+    """Past figures from `first_day` on need recomputing: the next totals run starts there."""
+    if first_day is not None:
+        LedgerCorrection.objects.create(first_day=first_day)
+
+
+def _first_day_on_ledger(student_ids: list[int]) -> datetime.date | None:
+    return DropoutCase.objects.filter(student_id__in=student_ids).aggregate(day=Min("dropout_date"))["day"]
+
+
 @transaction.atomic
 def student_update(*, student: Student, changes: dict) -> Student:
-    """Correct a child's identity. The same checks as on entry; the ID number stays unique."""
+    """Correct a child's identity. The same checks as on entry; the ID number stays unique.
+
+    A correction of a detail the figures count by is recorded, so that past totals are recomputed.
+    """
+    before = [getattr(student, name) for name in FIGURE_STUDENT_FIELDS]
     fields = {name: getattr(student, name) for name in StudentData.__dataclass_fields__ if name != "extra"}
     fields.update({k: v for k, v in changes.items() if k in fields})
     data = student_clean(
@@ -251,6 +278,8 @@ def student_update(*, student: Student, changes: dict) -> Student:
             setattr(student, name, value)
     student.full_clean()
     student.save()
+    if [getattr(student, name) for name in FIGURE_STUDENT_FIELDS] != before:
+        correction_record(_first_day_on_ledger([student.pk]))
     return student
 
 
@@ -739,4 +768,9 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
         ]
         copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, events)
+    # Details put right change the figures of every day those cases were on the ledger.
+    corrected = [case.dropout_date for case in changed_cases if case.changed]
+    if changed_students:
+        corrected.append(_first_day_on_ledger([student.pk for student in changed_students]))
+    correction_record(min((day for day in corrected if day is not None), default=None))
     return len(events)

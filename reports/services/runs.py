@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counties.models import Division
-from students.models import CaseEvent
+from students.models import CaseEvent, LedgerCorrection
 
 from ..models import AreaLevel, DailyTotal, RunStatus, TotalsRun
 from . import sql
@@ -109,6 +109,11 @@ def earliest_event_change(since: datetime.datetime) -> datetime.date | None:
     return CaseEvent.objects.filter(recorded_at__gt=since).aggregate(day=Min("effective_date"))["day"]
 
 
+def earliest_correction(since: datetime.datetime) -> datetime.date | None:
+    """The first day whose figures a correction of a child's or a case's details recorded after `since` changes."""
+    return LedgerCorrection.objects.filter(recorded_at__gt=since).aggregate(day=Min("first_day"))["day"]
+
+
 MEMBERSHIP_CHANGES = """
     SELECT min(CASE WHEN pub.id IS NULL THEN cur.valid_from
                     WHEN cur.id IS NULL THEN pub.valid_from
@@ -141,7 +146,9 @@ def changed_range() -> tuple[datetime.date, datetime.date]:
     if previous is None or previous.baseline_date != first_day or span["first"] != first_day or span["last"] is None:
         return first_day, last_day
     candidates = [last_day, span["last"] + datetime.timedelta(days=1)]
-    candidates.append(earliest_event_change(previous.started_at - changes_margin()))
+    since = previous.started_at - changes_margin()
+    candidates.append(earliest_event_change(since))
+    candidates.append(earliest_correction(since))
     candidates.append(earliest_membership_change())
     return max(first_day, min(day for day in candidates if day is not None)), last_day
 

@@ -11,7 +11,9 @@ from reports.models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, Sta
 from reports.services import sql
 from reports.services.runs import recompute
 from students.choices import Placement
-from students.services import case_mark_returned
+from students.identifiers import id_gender
+from students.models import Student
+from students.services import case_mark_returned, student_update
 
 from .totals_support import (
     all_rows_snapshot,
@@ -150,6 +152,39 @@ def test_a_back_dated_return_changes_the_totals_of_its_effective_date_after_the_
     assert after.open_count == before.open_count - 1
     today = timezone.localdate()
     assert stored_rows(AreaLevel.COUNTY) == expected_county_rows(baseline, today, baseline)
+
+
+def consistent_gender(case) -> None:
+    """The ledger's children have made-up genders; a correction goes through the ID-number checks."""
+    Student.objects.filter(pk=case.student_id).update(gender=id_gender(case.student.id_number))
+    case.student.refresh_from_db()
+
+
+def test_a_corrected_flag_recomputes_every_day_its_childs_case_was_open(ledger, baseline, area):
+    case = ledger["cases"]["open_throughout"]  # on the ledger since before the baseline
+    consistent_gender(case)
+    recompute()
+    day = baseline + datetime.timedelta(days=12)
+    assert DailyTotal.objects.get(division=area["county"], day=day).open_poor == 1
+
+    student_update(student=case.student, changes={"registered_poor": False})
+    run = recompute()
+
+    assert run.from_day == baseline
+    assert DailyTotal.objects.get(division=area["county"], day=day).open_poor == 0
+    today = timezone.localdate()
+    assert stored_rows(AreaLevel.COUNTY) == expected_county_rows(baseline, today, baseline)
+
+
+def test_a_corrected_name_leaves_past_figures_alone(ledger, baseline):
+    case = ledger["cases"]["open_throughout"]
+    consistent_gender(case)
+    recompute()
+
+    student_update(student=case.student, changes={"name": "Corrected Name"})
+    run = recompute()
+
+    assert run.from_day == timezone.localdate()
 
 
 def test_a_membership_change_recomputes_group_totals_from_its_date(ledger, baseline, area):

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from students.choices import Placement, Reason, Status
 from students.importing import import_ledger
-from students.models import CaseEvent, ClosureReason, DropoutCase, Student
+from students.models import CaseEvent, ClosureReason, DropoutCase, LedgerCorrection, Student
 from tests.factories import SchoolFactory, StudentFactory, open_case
 from tests.students.ledger_files import BIRTH, ledger_row, write_csv, write_xlsx
 
@@ -354,6 +354,23 @@ def test_a_reimport_with_changes_updates_the_case_and_records_the_status_change(
         Status.RETURNED,
         users["county"],
     )
+
+
+def test_a_reimport_that_puts_a_cases_reason_right_marks_its_days_for_the_totals(area, tmp_path):
+    row = ledger_row(area["school"], 131)
+    import_ledger(write_csv(tmp_path / "v1.csv", [row]), county=area["county"])
+    assert not LedgerCorrection.objects.exists()  # new cases are dated by their events
+
+    again = import_ledger(write_csv(tmp_path / "v1.csv", [row]), county=area["county"])
+    assert again.unchanged == 1
+    assert not LedgerCorrection.objects.exists()
+
+    case = DropoutCase.objects.get()
+    other_reason = next(reason for reason in Reason.values if reason != case.reason)
+    fixed = {**row, "reason": Reason(other_reason).label}
+    result = import_ledger(write_csv(tmp_path / "v2.csv", [fixed]), county=area["county"])
+    assert result.updated == 1, result.problems
+    assert list(LedgerCorrection.objects.values_list("first_day", flat=True)) == [case.dropout_date]
 
 
 def test_a_status_that_would_go_backwards_is_refused(area, tmp_path):
