@@ -4,11 +4,13 @@ Jobs are created by students.views_jobs (or the services below) and enqueued wit
 transaction.on_commit, so a worker never looks for a job that is not committed yet.
 """
 
+import datetime
 import logging
 import time
 from pathlib import Path
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.http import QueryDict
@@ -21,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 # Progress is written at most this often (seconds), so a big import does not spend its time on it.
 PROGRESS_INTERVAL = 0.5
+# A job is stopped after this long (seconds). One still "running" well after it was abandoned: its
+# worker died, and the job's transaction died with it, so it changed nothing.
+JOB_TIME_LIMIT = 2 * 60 * 60
+JOB_STALE_AFTER = datetime.timedelta(seconds=JOB_TIME_LIMIT + 15 * 60)
 
 
 def enqueue_job(job: LedgerJob) -> None:
@@ -45,13 +51,25 @@ class _ProgressWriter:
             self.written, self.last = percent, now
 
 
-@shared_task(acks_late=True)
+def job_as_it_stands(job: LedgerJob) -> LedgerJob:
+    """The job, marked failed if its worker died mid-run (it would otherwise show as running for ever)."""
+    if job.status == JobStatus.RUNNING and job.started_at and job.started_at < timezone.now() - JOB_STALE_AFTER:
+        LedgerJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED,
+            error=_("The job stopped before finishing (its worker was stopped or lost). Start it again."),
+            finished_at=timezone.now(),
+        )
+        job.refresh_from_db()
+    return job
+
+
+@shared_task(acks_late=True, soft_time_limit=JOB_TIME_LIMIT - 60, time_limit=JOB_TIME_LIMIT)
 def run_ledger_job(job_id: int) -> None:
     """Run one import or export job, recording its result (or its error) on the job."""
     job = LedgerJob.objects.select_related("county", "requested_by").get(pk=job_id)
     if job.status != JobStatus.QUEUED:
-        return  # already run (a redelivered message)
-    LedgerJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0)
+        return  # already run, or running (a redelivered message)
+    LedgerJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0, started_at=timezone.now())
     language = job.params.get("language") or "zh-hans"
     try:
         with translation.override(language):
@@ -61,6 +79,15 @@ def run_ledger_job(job_id: int) -> None:
                 _run_export(job)
             else:
                 raise ValueError(f"unknown job kind {job.kind}")
+    except SoftTimeLimitExceeded:
+        logger.error("ledger job %s stopped at its time limit", job.pk)
+        hours = JOB_TIME_LIMIT // 3600
+        LedgerJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED,
+            error=_("The job took longer than %(hours)s hours and was stopped.") % {"hours": hours},
+            finished_at=timezone.now(),
+        )
+        return
     except Exception as error:
         logger.exception("ledger job %s failed", job.pk)
         LedgerJob.objects.filter(pk=job.pk).update(

@@ -41,7 +41,7 @@ from .exporting import (
 )
 from .filters import CaseFilter
 from .models import JobKind, JobStatus, LedgerJob
-from .tasks import enqueue_job
+from .tasks import enqueue_job, job_as_it_stands
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,7 +84,7 @@ def _job_for_user(user, pk: int) -> LedgerJob:
     if not (user.is_superuser or user.role == Role.ADMIN):
         jobs = jobs.filter(requested_by=user)
     try:
-        return jobs.get(pk=pk)
+        return job_as_it_stands(jobs.get(pk=pk))
     except LedgerJob.DoesNotExist:
         raise Http404 from None
 
@@ -110,7 +110,10 @@ def import_upload(request, county_code: str):
             job.save()
             enqueue_job(job)
         return redirect("students:job-detail", pk=job.pk)
-    recent = LedgerJob.objects.filter(requested_by=request.user, county=county, kind=JobKind.IMPORT)[:10]
+    recent = [
+        job_as_it_stands(job)
+        for job in LedgerJob.objects.filter(requested_by=request.user, county=county, kind=JobKind.IMPORT)[:10]
+    ]
     return render(request, "students/jobs/upload.html", {"county": county, "form": form, "recent": recent})
 
 

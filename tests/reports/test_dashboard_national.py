@@ -292,3 +292,11 @@ def test_area_and_group_dashboard_queries_do_not_grow_with_areas(
         response = ministry_client.get(url)
     expected = {"province": 1, "prefecture": 7, "group": 6}[level]
     assert len(response.context["children"]) == expected
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Province"), ("zh-hans", "省")])
+def test_an_areas_kind_is_named_in_the_pages_language(ministry_client, area, language, label):
+    make_totals(area)
+    province = area["county"].province
+    response = ministry_client.get(reverse("reports:division", args=[province.code]), HTTP_ACCEPT_LANGUAGE=language)
+    assert re.search(rf'<span class="level">{label}</span>', response.content.decode())

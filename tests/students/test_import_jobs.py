@@ -1,5 +1,6 @@
 """The import screens, the job that runs an import, and the console command."""
 
+import datetime
 import io
 
 import openpyxl
@@ -7,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from students import importing, tasks
 from students.models import DropoutCase, JobKind, JobStatus, LedgerJob
@@ -125,6 +127,45 @@ def test_the_status_endpoint_reports_progress_as_json(client, area, users):
     client.force_login(users["county"])
     data = client.get(reverse("students:job-status", args=[job.pk])).json()
     assert (data["status"], data["progress"], data["finished"]) == ("running", 42, False)
+
+
+def test_a_job_whose_worker_died_is_reported_failed_not_running_for_ever(client, area, users):
+    long_ago = timezone.now() - tasks.JOB_STALE_AFTER - datetime.timedelta(minutes=1)
+    dead = LedgerJob.objects.create(
+        kind=JobKind.IMPORT, requested_by=users["county"], county=area["county"], status=JobStatus.RUNNING
+    )
+    LedgerJob.objects.filter(pk=dead.pk).update(started_at=long_ago, progress=40)
+    busy = LedgerJob.objects.create(
+        kind=JobKind.IMPORT,
+        requested_by=users["county"],
+        county=area["county"],
+        status=JobStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    client.force_login(users["county"])
+
+    data = client.get(reverse("students:job-status", args=[dead.pk])).json()
+    assert (data["status"], data["finished"]) == ("failed", True)
+    assert "stopped before finishing" in data["error"]
+    assert client.get(reverse("students:job-status", args=[busy.pk])).json()["status"] == "running"
+    page = client.get(reverse("students:job-detail", args=[dead.pk])).content.decode()
+    assert "stopped before finishing" in page
+
+
+def test_a_running_job_records_when_it_started(area, users, tmp_path):
+    job = LedgerJob.objects.create(
+        kind=JobKind.IMPORT,
+        requested_by=users["county"],
+        county=area["county"],
+        params={"dry_run": True, "language": "en", "filename": "ledger.csv"},
+    )
+    job.input_file.save(
+        "ledger.csv", io.BytesIO(write_csv(tmp_path / "ledger.csv", [ledger_row(area["school"], 1)]).read_bytes())
+    )
+    tasks.run_ledger_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.started_at is not None and job.started_at <= job.finished_at
 
 
 def test_the_import_task_updates_the_progress_as_rows_are_read(area, users, tmp_path, monkeypatch):
