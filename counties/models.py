@@ -167,6 +167,8 @@ class School(models.Model):
         verbose_name = _("school")
         verbose_name_plural = _("schools")
         ordering = ["code"]
+        # Case lists sorted by school walk the schools in name order instead of sorting 200,000 of them.
+        indexes = [models.Index(fields=["name"], name="school_name")]
 
     def __str__(self) -> str:
         return self.name
