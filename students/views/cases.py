@@ -163,7 +163,7 @@ def case_url_maker():
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
+def list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
     # Links, labels and dates worked out once per page rather than once per line.
     case_url = case_url_maker()
     status_labels = {value: str(label) for value, label in Status.choices}
@@ -236,7 +236,7 @@ def case_list(request):
     fields = (*LIST_FIELDS, COUNTY_FIELD) if show_county else LIST_FIELDS
     paginator = CappedCountPaginator(case_filter.qs, PAGE_SIZE, fields=fields)
     page = paginator.get_page(request.GET.get("page"))
-    rows = _list_rows(page.object_list, scope)
+    rows = list_rows(page.object_list, scope)
     return render(
         request,
         "students/case_list.html",

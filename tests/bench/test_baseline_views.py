@@ -3,6 +3,7 @@ from django.urls import NoReverseMatch, reverse
 
 from bench import visits
 from bench.load import Response
+from students.choices import Reason
 from students.models import PersuasionVisit
 from tests.factories import open_case
 
@@ -52,3 +53,21 @@ def test_a_visit_counts_as_recorded_only_when_not_sent_to_sign_in_nor_shown_agai
     assert not visits._is_success(Response(302, {"location": "/accounts/login/?next=/cases/5/visit/"}, b""))
     assert not visits._is_success(Response(200 + 209, {}, b""))
     assert not visits._is_success(Response(500, {}, b""))
+
+
+def test_minimal_list_reads_the_list_as_the_case_list_does_within_the_users_scope(
+    client, users, area, django_assert_num_queries
+):
+    mine = open_case(area["school"], reason=Reason.POVERTY)
+    open_case(area["school"], reason=Reason.WORK)
+    elsewhere = open_case(area["far_school"], reason=Reason.POVERTY)
+    client.force_login(users["county"])
+    url = f"{reverse('bench-list')}?status=open&reason={Reason.POVERTY}"
+    client.get(url)
+    # The session, the user, the count and the page: the case list's reads without its filter form.
+    with django_assert_num_queries(4):
+        response = client.get(url)
+    page = response.content.decode()
+    assert reverse("students:case-detail", args=[mine.pk]) in page
+    assert reverse("students:case-detail", args=[elsewhere.pk]) not in page
+    assert page.count("<tr>") == 1
