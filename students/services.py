@@ -768,7 +768,8 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
         ]
         copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, events)
-    # Details put right change the figures of every day those cases were on the ledger.
+    # Details put right may change the figures of every day those cases were on the ledger. An import
+    # does not tell which details changed, so any change counts: the next run recomputes from there.
     corrected = [case.dropout_date for case in changed_cases if case.changed]
     if changed_students:
         corrected.append(_first_day_on_ledger([student.pk for student in changed_students]))
