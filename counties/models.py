@@ -65,7 +65,9 @@ class Division(models.Model):
         indexes = [models.Index(fields=["level", "code"])]
 
     def __str__(self) -> str:
-        return self.name
+        # Names repeat across the country (朝阳区 in Beijing and in Changchun); the code tells them apart
+        # wherever a division is shown as itself, as in the admin's choosers. Pages print `name`.
+        return f"{self.name} ({self.code})"
 
     @property
     def full_name(self) -> str:

@@ -107,12 +107,23 @@ def test_county_autocomplete_offers_counties_only(staff_client):
         {"term": "阿坝", "app_label": "counties", "model_name": "countygroupmembership", "field_name": "county"},
     )
     assert response.status_code == 200
-    assert [r["text"] for r in response.json()["results"]] == ["阿坝县"]  # not the prefecture 阿坝藏族羌族自治州
+    # Not the prefecture 阿坝藏族羌族自治州.
+    assert [r["text"] for r in response.json()["results"]] == ["阿坝县 (513231)"]
     response = staff_client.get(
         reverse("admin:autocomplete"),
         {"term": "壤塘", "app_label": "counties", "model_name": "school", "field_name": "county"},
     )
-    assert [r["text"] for r in response.json()["results"]] == ["壤塘县"]
+    assert [r["text"] for r in response.json()["results"]] == ["壤塘县 (513230)"]
+
+
+def test_divisions_of_the_same_name_are_told_apart_in_the_admins_choosers(staff_client):
+    response = staff_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "朝阳区", "app_label": "counties", "model_name": "school", "field_name": "county"},
+    )
+    texts = sorted(r["text"] for r in response.json()["results"])
+    assert len(texts) == 2 and len(set(texts)) == 2  # Beijing's and Changchun's
+    assert all(text.startswith("朝阳区 (") for text in texts)
 
 
 def test_school_list_searches_by_name_and_county(staff_client):
