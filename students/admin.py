@@ -18,7 +18,7 @@ from .models import (
     ResponsiblePerson,
     Student,
 )
-from .services import StudentData, student_clean, student_update
+from .services import STUDENT_DATA_FIELDS, StudentData, student_clean, student_update
 
 
 class StudentAdminForm(forms.ModelForm):
@@ -26,11 +26,11 @@ class StudentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Student
-        fields = [name for name in StudentData.__dataclass_fields__ if name != "extra"]
+        fields = list(STUDENT_DATA_FIELDS)
 
     def clean(self):
         cleaned = super().clean()
-        fields = {name: cleaned.get(name) for name in StudentData.__dataclass_fields__ if name in cleaned}
+        fields = {name: cleaned.get(name) for name in STUDENT_DATA_FIELDS if name in cleaned}
         student_clean(
             StudentData(
                 **{

@@ -14,7 +14,7 @@ from .access import schools_visible_to, scope_for
 from .choices import Line, Placement, Reason, ResponsibleRole, Status, VisitMethod, VisitorRole, VisitOutcome
 from .lifecycle import allowed_next
 from .models import ClosureReason, DropoutCase, Student
-from .services import StudentData
+from .services import STUDENT_DATA_FIELDS, StudentData
 
 # The messages of students.identifiers.validate_id_number, keyed by its error codes, for the check
 # that runs in the browser as the user types. The texts must stay identical to the server's, so that
@@ -268,26 +268,6 @@ def school_field_for(user) -> forms.ModelChoiceField:
     )
 
 
-STUDENT_FIELDS = [
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_number",
-    "registry_number",
-    "hukou_place",
-    "address",
-    "guardian_name",
-    "guardian_phone",
-    "registered_poor",
-    "left_behind",
-    "migrant",
-    "orphan",
-    "unsupported",
-    "disability",
-]
-
-
 class CaseOpenForm(forms.Form):
     """A child newly found out of school: who they are, where they dropped out, when and why."""
 
@@ -353,4 +333,4 @@ class CaseOpenForm(forms.Form):
 
     def student_data(self) -> StudentData:
         data = self.cleaned_data
-        return StudentData(**{name: data[name] if data[name] is not None else "" for name in STUDENT_FIELDS})
+        return StudentData(**{name: data[name] if data[name] is not None else "" for name in STUDENT_DATA_FIELDS})

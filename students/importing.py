@@ -44,6 +44,7 @@ from .ledger_reading import (
 from .lifecycle import TRANSITIONS, check_transition
 from .models import ClosureReason, DropoutCase, Student
 from .services import (
+    STUDENT_DATA_FIELDS,
     BulkCase,
     BulkStudent,
     CaseStep,
@@ -58,22 +59,8 @@ from .services import (
 
 Progress = Callable[[int, int], None]
 
-STUDENT_FIELDS = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "hukou_place",
-    "address",
-    "guardian_name",
-    "guardian_phone",
-    "registered_poor",
-    "left_behind",
-    "migrant",
-    "orphan",
-    "unsupported",
-    "disability",
-)
+# A child's details besides the identifiers the import finds children by.
+STUDENT_FIELDS = tuple(name for name in STUDENT_DATA_FIELDS if name not in ("id_number", "registry_number"))
 CASE_FIELDS = ("school_id", "grade", "reason", "reason_detail")
 PROGRESS_EVERY = 2000
 ANALYZE_AFTER_ROWS = 10_000  # rows written by one import after which the planner statistics are refreshed

@@ -68,6 +68,10 @@ class StudentData:
     extra: dict = field(default_factory=dict)
 
 
+# A child's identity field by field, as StudentData holds it (the same names as on Student).
+STUDENT_DATA_FIELDS = tuple(name for name in StudentData.__dataclass_fields__ if name != "extra")
+
+
 _batch_today: ContextVar[datetime.date | None] = ContextVar("batch_today", default=None)
 
 
@@ -264,7 +268,7 @@ def student_update(*, student: Student, changes: dict) -> Student:
     A correction of a detail the figures count by is recorded, so that past totals are recomputed.
     """
     before = [getattr(student, name) for name in FIGURE_STUDENT_FIELDS]
-    fields = {name: getattr(student, name) for name in StudentData.__dataclass_fields__ if name != "extra"}
+    fields = {name: getattr(student, name) for name in STUDENT_DATA_FIELDS}
     fields.update({k: v for k, v in changes.items() if k in fields})
     data = student_clean(
         StudentData(
