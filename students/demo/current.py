@@ -32,7 +32,7 @@ from students.models import ClosureReason, DropoutCase, ResponsiblePerson, Stude
 from .calibration import LEDGER_END
 from .episodes import _Weighted
 from .ledger import GRADE_WEIGHTS, PLACEMENT_NOTE, REASON_DETAIL, ROLE_LINE, VISITOR_WEIGHTS, _note_for_visit
-from .people import HAN, birth_window, ethnic_mix, id_number, person_name, phone_number, school_year
+from .people import birth_window, ethnic_mix, id_number, local_person, person_name, phone_number, school_year
 from .places import RANGTANG, SHANGDUKE_SCHOOL, SHANGDUKE_VILLAGE, _place_names, _syllables
 from .users import DEMO_USERS, PRINCIPAL_OF_SHANGDUKE
 
@@ -217,12 +217,7 @@ class WorkingSet:
 
     def person(self, place: Place, key: tuple) -> tuple[str, str]:
         """The person for this key: the one the history names, or a new one kept for the next time."""
-        found = place.staff.get(key)
-        if found is None:
-            ethnicity = self.ethnicity(place) if self.rng.random() < 0.7 else HAN
-            gender = "M" if self.rng.random() < 0.7 else "F"
-            found = place.staff[key] = (person_name(self.rng, gender, ethnicity), phone_number(self.rng))
-        return found
+        return local_person(self.rng, place.staff, key, lambda: self.ethnicity(place))
 
     def ethnicity(self, place: Place) -> str:
         mix = ethnic_mix(place.county.code)

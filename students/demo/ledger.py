@@ -31,11 +31,11 @@ from . import sang
 from .calibration import LEDGER_END
 from .episodes import CLOSED, OPEN, RETURNED, Episodes, _Weighted
 from .people import (
-    HAN,
     birth_window,
     ethnic_mix,
     family_name,
     id_number,
+    local_person,
     person_name,
     phone_number,
     pick,
@@ -320,12 +320,7 @@ class LedgerWriter:
 
     def person(self, key: tuple, county: County) -> tuple[str, str]:
         """A named local official, teacher or cadre, the same one every time the key comes back."""
-        found = self.staff.get(key)
-        if found is None:
-            ethnicity = self.ethnicity(county) if self.rng.random() < 0.7 else HAN
-            gender = "M" if self.rng.random() < 0.7 else "F"
-            found = self.staff[key] = (person_name(self.rng, gender, ethnicity), phone_number(self.rng))
-        return found
+        return local_person(self.rng, self.staff, key, lambda: self.ethnicity(county))
 
     # --- the whole ledger
 

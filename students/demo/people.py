@@ -2,6 +2,7 @@
 
 import datetime
 import random
+from collections.abc import Callable
 
 from students.identifiers import id_check_char
 
@@ -174,6 +175,17 @@ def family_name(name: str, ethnicity: str) -> str:
 
 def phone_number(rng: random.Random) -> str:
     return f"1{pick(rng, '35789')}{int(rng.random() * 10**9):09d}"
+
+
+def local_person(rng: random.Random, staff: dict, key: tuple, ethnicity: Callable[[], str]) -> tuple[str, str]:
+    """A local official, teacher or cadre (name, phone): the one `staff` holds for the key, or a new one kept
+    there. Seven in ten are of the place's ethnic mix (`ethnicity` draws from it), seven in ten are men."""
+    found = staff.get(key)
+    if found is None:
+        chosen = ethnicity() if rng.random() < 0.7 else HAN
+        gender = "M" if rng.random() < 0.7 else "F"
+        found = staff[key] = (person_name(rng, gender, chosen), phone_number(rng))
+    return found
 
 
 def id_number(county_code: str, birth: datetime.date, sequence: int) -> str:
