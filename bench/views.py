@@ -15,8 +15,9 @@ from django.template import engines
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from students.access import cases_visible_to, scope_for
+from students.access import cases_visible_to
 from students.choices import OPEN_STATUSES, VisitMethod, VisitorRole, VisitOutcome
+from students.disclosure import disclosure_for
 from students.filters import OPEN
 from students.models import PersuasionVisit
 from students.views.cases import LIST_FIELDS, PAGE_SIZE, list_rows
@@ -50,7 +51,7 @@ def minimal_list(request):
     if request.GET.get("status") == OPEN:
         cases = cases.filter(status__in=OPEN_STATUSES)
     paginator = CappedCountPaginator(cases.order_by("-dropout_date", "-pk"), PAGE_SIZE, fields=LIST_FIELDS)
-    rows = list_rows(paginator.get_page(request.GET.get("page")).object_list, scope_for(request.user))
+    rows = list_rows(paginator.get_page(request.GET.get("page")).object_list, disclosure_for(request.user))
     return HttpResponse(_template(MINIMAL_LIST).render({"rows": rows}, request))
 
 

@@ -1,8 +1,9 @@
 """Export cases in the ledger's layout (XLSX or CSV), the blank template, and the monthly report.
 
 An export uses the template's columns and vocabulary, so a county can edit its ledger in Excel and
-import it again; importing an unedited export changes nothing. Identifiers are masked for roles that
-do not see them (the same rule as the case pages), and such an export cannot be imported again.
+import it again; importing an unedited export changes nothing. A child's data is written as
+students.disclosure lets the requesting user see it (the same rule as the case pages); a masked export
+cannot be imported again.
 Cells that a spreadsheet would run as a formula (=, +, -, @) are written with a leading apostrophe;
 the import removes it again.
 """
@@ -23,8 +24,8 @@ from openpyxl.utils import get_column_letter
 
 from counties.models import Division, Level
 
-from .access import Scope
 from .choices import Status
+from .disclosure import Disclosure
 from .ledger_columns import CHOICES, COLUMNS, FORMULA_START, Kind, label, yes_no
 from .models import CaseEvent, ClosureReason, DropoutCase
 
@@ -55,12 +56,10 @@ def headers(language: str) -> list[str]:
     return [column.header(language) for column in COLUMNS]
 
 
-def ledger_cells(case: DropoutCase, *, language: str, scope: Scope) -> list:
-    """One case as a row of the ledger, in COLUMNS order (identifiers masked as the scope requires)."""
-    from .views.cases import Identity  # the case pages' masking rule, so exports mask exactly as they do
-
+def ledger_cells(case: DropoutCase, *, language: str, disclosure: Disclosure) -> list:
+    """One case as a row of the ledger, in COLUMNS order, as much of it as the user may see."""
     student = case.student
-    identity = Identity.of(student, scope)
+    identity = disclosure.child(student)
     closure = case.closure_reason
     status_date = case.last_change if case.status != Status.DROPPED_OUT else None
     values = {
@@ -85,7 +84,7 @@ def ledger_cells(case: DropoutCase, *, language: str, scope: Scope) -> list:
         "grade": case.grade,
         "dropout_date": case.dropout_date,
         "reason": label("reason", case.reason, language),
-        "reason_detail": case.reason_detail,
+        "reason_detail": disclosure.text(case.reason_detail, student),
         "status": label("status", case.status, language),
         "status_date": status_date,
         "return_date": case.returned_on,
@@ -95,9 +94,9 @@ def ledger_cells(case: DropoutCase, *, language: str, scope: Scope) -> list:
     return [neutralise(values[column.key]) for column in COLUMNS]
 
 
-def ledger_rows(queryset: QuerySet[DropoutCase], *, language: str, scope: Scope) -> Iterator[list]:
+def ledger_rows(queryset: QuerySet[DropoutCase], *, language: str, disclosure: Disclosure) -> Iterator[list]:
     for case in cases_for_export(queryset).iterator(chunk_size=2000):
-        yield ledger_cells(case, language=language, scope=scope)
+        yield ledger_cells(case, language=language, disclosure=disclosure)
 
 
 # Writers -------------------------------------------------------------------------------------------
@@ -161,9 +160,9 @@ def _xlsx_cell(sheet, value):
     return value
 
 
-def export_cases(target, queryset: QuerySet[DropoutCase], *, fmt: str, language: str, scope: Scope) -> None:
+def export_cases(target, queryset: QuerySet[DropoutCase], *, fmt: str, language: str, disclosure: Disclosure) -> None:
     """Write the cases to a binary file object as XLSX or CSV, in the template's layout."""
-    rows = ledger_rows(queryset, language=language, scope=scope)
+    rows = ledger_rows(queryset, language=language, disclosure=disclosure)
     if fmt == "xlsx":
         write_xlsx(target, headers(language), rows, title=_("Ledger"), widths=[c.width for c in COLUMNS])
     else:

@@ -4,10 +4,10 @@
 the filter builds its base queryset from the scoping rule itself, so a caller cannot forget it.
 
 Search privacy: users who see identifiers (county officials, principals, administrators) search by
-part of a name and by the beginning of an ID or registry number. Users who see masked identifiers
-(ministry, province and prefecture staff) can only confirm what they already hold: the search matches
-a whole name, a whole ID number or a whole registry number, never a fragment, so it cannot be used to
-browse children's personal data.
+part of a name and by the beginning of an ID or registry number, and sort by name. Users who may not
+see them (ministry, province and prefecture staff; students.disclosure) have no search and no sort by
+name at all: even a whole-number search would confirm a guess built from what else is shown. They find
+cases by area, school, status, reason, dates and flags.
 """
 
 import re
@@ -21,6 +21,7 @@ from counties.models import Level, School
 
 from .access import cases_visible_to, schools_visible_to, scope_for
 from .choices import OPEN_STATUSES, Disability, LeftBehind, Reason, Status
+from .disclosure import Disclosure
 from .identifiers import normalize_id_number
 from .models import DropoutCase
 
@@ -127,20 +128,22 @@ class CaseFilter(django_filters.FilterSet):
         if queryset is not None:
             base = queryset.filter(self.scope.case_q())
         super().__init__(data, base, request=request, prefix=prefix)
+        if not Disclosure(self.scope).may_search_people:
+            # Removed rather than ignored: a parameter typed into the address does nothing either.
+            del self.filters["q"]
+            sort = self.filters["sort"]
+            sort.param_map = {param: field for param, field in sort.param_map.items() if param != "name"}
+            sort.extra["choices"] = [c for c in sort.extra["choices"] if c[0].lstrip("-") != "name"]
         school = self.filters["school"]
         school.queryset = schools_visible_to(user).order_by("name")
         if not school_choice_is_a_list(user):
             school.extra["widget"] = forms.TextInput(
                 attrs={"placeholder": _("10-digit school code"), "inputmode": "numeric", "maxlength": 10}
             )
-        self.filters["q"].extra["widget"] = forms.TextInput(
-            attrs={"type": "search", "placeholder": self.search_placeholder()}
-        )
-
-    def search_placeholder(self) -> str:
-        if self.scope.sees_identifiers:
-            return _("Name, or the start of an ID or registry number")
-        return _("A whole name, ID number or registry number")
+        if "q" in self.filters:
+            self.filters["q"].extra["widget"] = forms.TextInput(
+                attrs={"type": "search", "placeholder": _("Name, or the start of an ID or registry number")}
+            )
 
     @property
     def qs(self):
@@ -167,14 +170,8 @@ class CaseFilter(django_filters.FilterSet):
         if not text:
             return queryset
         number = normalize_id_number(text)
-        if self.scope.sees_identifiers:
-            if ID_LIKE.match(number):
-                return queryset.filter(student__id_number__startswith=number)
-            if REGISTRY_LIKE.match(number):
-                return queryset.filter(student__registry_number__startswith=number)
-            return queryset.filter(student__name__icontains=text)
         if ID_LIKE.match(number):
-            return queryset.filter(student__id_number=number)
+            return queryset.filter(student__id_number__startswith=number)
         if REGISTRY_LIKE.match(number):
-            return queryset.filter(student__registry_number=number)
-        return queryset.filter(student__name=text)
+            return queryset.filter(student__registry_number__startswith=number)
+        return queryset.filter(student__name__icontains=text)

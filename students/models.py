@@ -330,19 +330,37 @@ class LedgerJob(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
 
+class DisclosurePurpose(models.TextChoices):
+    CASE_PAGE = "case_detail", _("Case page")
+    EXPORT = "export", _("Export")
+    BACKGROUND_EXPORT = "export_job", _("Background export")
+    PROBLEM_REPORT = "problem_report", _("Import problem report")
+    ADMIN = "admin", _("Administration pages")
+
+
 class IdentifierAccess(models.Model):
-    """A record that someone saw a child's unmasked identifiers: personal data of minors is logged."""
+    """A record that someone saw children's unmasked identifiers: personal data of minors is logged.
+
+    One row per disclosure: a case page names its case; a list, an export or a report says what it held
+    (`detail`: the filter or the job) and how many children (`children`). It never holds an identifier.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("user"))
-    case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="+", verbose_name=_("case"))
+    case = models.ForeignKey(
+        DropoutCase, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("case")
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    purpose = models.CharField(_("purpose"), max_length=40, default="case_detail")
+    purpose = models.CharField(
+        _("what"), max_length=40, choices=DisclosurePurpose.choices, default=DisclosurePurpose.CASE_PAGE
+    )
+    children = models.PositiveIntegerField(_("children"), default=1)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("identifier access")
         verbose_name_plural = _("identifier accesses")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["case", "-at"])]
+        indexes = [models.Index(fields=["case", "-at"]), models.Index(fields=["user", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.case_id} · {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {self.get_purpose_display()} · {self.at:%Y-%m-%d %H:%M}"

@@ -118,18 +118,23 @@ def _run_import(job: LedgerJob) -> None:
 def _run_export(job: LedgerJob) -> None:
     import tempfile
 
-    from .access import scope_for
+    from .disclosure import disclosure_for, log_disclosure
     from .exporting import export_cases
+    from .models import DisclosurePurpose
 
     queryset = export_queryset(job)
     fmt = job.params.get("format", "xlsx")
+    disclosure = disclosure_for(job.requested_by)
     with tempfile.TemporaryFile() as out:
-        export_cases(
-            out, queryset, fmt=fmt, language=job.params.get("sheet_language", "zh"), scope=scope_for(job.requested_by)
-        )
+        export_cases(out, queryset, fmt=fmt, language=job.params.get("sheet_language", "zh"), disclosure=disclosure)
         out.seek(0)
         job.output_file.save(export_filename(job), File(out), save=False)
     job.counts = {"rows": queryset.count()}
+    if not disclosure.masked:
+        detail = f"{export_filename(job)} {job.params.get('query', '')}".strip()
+        log_disclosure(
+            job.requested_by, purpose=DisclosurePurpose.BACKGROUND_EXPORT, children=job.counts["rows"], detail=detail
+        )
 
 
 def export_queryset(job: LedgerJob):

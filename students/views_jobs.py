@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from counties.models import Level, Role
 
 from .access import cases_visible_to, divisions_visible_to, scope_for
+from .disclosure import disclosure_for, log_disclosure
 from .exporting import (
     DIRECT_EXPORT_LIMIT,
     ReportNotReady,
@@ -40,7 +41,7 @@ from .exporting import (
     write_xlsx,
 )
 from .filters import CaseFilter
-from .models import JobKind, JobStatus, LedgerJob
+from .models import DisclosurePurpose, JobKind, JobStatus, LedgerJob
 from .tasks import enqueue_job, job_as_it_stands
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -236,7 +237,9 @@ def _export_response(request, queryset, *, fmt: str, stem: str, params: dict, co
     """Send a small export at once; for a large one, offer (GET) or start (POST) a background job."""
     language = _sheet_language(request)
     scope = scope_for(request.user)
-    if queryset.order_by()[: DIRECT_EXPORT_LIMIT + 1].count() > DIRECT_EXPORT_LIMIT:
+    disclosure = disclosure_for(request.user)
+    children = queryset.order_by()[: DIRECT_EXPORT_LIMIT + 1].count()
+    if children > DIRECT_EXPORT_LIMIT:
         if request.method != "POST":
             return render(
                 request,
@@ -254,13 +257,16 @@ def _export_response(request, queryset, *, fmt: str, stem: str, params: dict, co
         return redirect("students:job-detail", pk=job.pk)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{stem}-{stamp}.{fmt}"
+    if not disclosure.masked:
+        detail = f"{filename} {params.get('query', '')}".strip()
+        log_disclosure(request.user, purpose=DisclosurePurpose.EXPORT, children=children, detail=detail)
     if fmt == "csv":
-        rows = ledger_rows(queryset, language=language, scope=scope)
+        rows = ledger_rows(queryset, language=language, disclosure=disclosure)
         response = StreamingHttpResponse(csv_lines(headers(language), rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     out = io.BytesIO()
-    export_cases(out, queryset, fmt="xlsx", language=language, scope=scope)
+    export_cases(out, queryset, fmt="xlsx", language=language, disclosure=disclosure)
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,20 +1,13 @@
 """The case list and a case's page.
 
-Who sees which personal data:
-- Names: users who see identifiers (county officials, principals, administrators) see children's
-  names; ministry, province and prefecture staff see them masked (桑**), like every other personal
-  identifier of a minor. They work with figures and need no names.
-- ID and registry numbers are masked in the list for everyone: the list is for finding a case, and
-  four characters at each end are enough to tell children apart. Full numbers appear only on a case's
-  page, for users who see identifiers, and each such view is written to the IdentifierAccess log.
-- Free text (notes, reason in detail) is shown to read-only roles with the child's and guardian's
-  names, numbers and address replaced by their masked forms wherever colleagues typed them in full.
-  A nickname or a given name alone cannot be caught this way; notes are for the people on the case.
+What of a child's data each user sees is decided by students.disclosure, and only there. ID and registry
+numbers are shortened in the list for everyone: the list is for finding a case, and four characters at each
+end are enough to tell children apart for those who may see them. Full numbers appear only on a case's page,
+and each such view is logged.
 
 How the list stays fast at national scale is explained in students.views.paging.
 """
 
-import dataclasses
 import datetime
 import functools
 import operator
@@ -29,8 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from counties.models import Level
 
-from ..access import Scope, cases_visible_to, get_case_for_user, scope_for
+from ..access import cases_visible_to, get_case_for_user, scope_for
 from ..choices import OPEN_STATUSES, Reason, ResponsibleRole, Status, VisitorRole
+from ..disclosure import Disclosure, disclosure_for, log_disclosure
 from ..filters import CaseFilter
 from ..forms import (
     ChangeStatusForm,
@@ -40,8 +34,7 @@ from ..forms import (
     ResponsiblePersonsForm,
     VisitForm,
 )
-from ..identifiers import mask, mask_name, mask_phone
-from ..models import DropoutCase, IdentifierAccess
+from ..models import DisclosurePurpose, DropoutCase
 from .paging import CappedCountPaginator
 
 PAGE_SIZE = 50
@@ -54,66 +47,6 @@ SORTABLE = [
     ("school", _("School")),
     ("grade", _("Grade")),
 ]
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A child's personal data as this user may see it."""
-
-    name: str
-    id_number: str
-    registry_number: str
-    birth_date: object
-    address: str
-    hukou_place: str
-    guardian_name: str
-    guardian_phone: str
-    masked: bool
-    # (what was hidden, what shows instead), to hide the same data where colleagues typed it in notes
-    replacements: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def of(cls, student, scope: Scope) -> "Identity":
-        if scope.sees_identifiers:
-            return cls(
-                name=student.name,
-                id_number=student.id_number or "",
-                registry_number=student.registry_number or "",
-                birth_date=student.birth_date,
-                address=student.address,
-                hukou_place=student.hukou_place,
-                guardian_name=student.guardian_name,
-                guardian_phone=student.guardian_phone,
-                masked=False,
-            )
-        masked = cls(
-            name=mask_name(student.name),
-            id_number=mask(student.id_number or ""),
-            registry_number=mask(student.registry_number or "", 5, 4),
-            birth_date=student.birth_date.year,
-            address="***" if student.address else "",
-            hukou_place="***" if student.hukou_place else "",
-            guardian_name=mask_name(student.guardian_name),
-            guardian_phone=mask_phone(student.guardian_phone),
-            masked=True,
-        )
-        hidden = [
-            (student.registry_number or "", masked.registry_number),
-            (student.id_number or "", masked.id_number),
-            (student.guardian_phone, masked.guardian_phone),
-            (student.address, masked.address),
-            (student.name, masked.name),
-            (student.guardian_name, masked.guardian_name),
-        ]
-        # Longest first, so that a name inside the address does not break the address's replacement.
-        pairs = sorted(((value, shown) for value, shown in hidden if len(value) >= 2), key=lambda p: -len(p[0]))
-        return dataclasses.replace(masked, replacements=tuple(pairs))
-
-    def redact(self, text: str) -> str:
-        """Free text with the child's hidden data hidden in it too (notes name children by name)."""
-        for value, shown in self.replacements:
-            text = text.replace(value, shown)
-        return text
 
 
 @dataclass(frozen=True)
@@ -163,7 +96,7 @@ def case_url_maker():
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
+def list_rows(cases: list[dict], disclosure: Disclosure) -> list[ListRow]:
     # Links, labels and dates worked out once per page rather than once per line.
     case_url = case_url_maker()
     status_labels = {value: str(label) for value, label in Status.choices}
@@ -177,7 +110,7 @@ def list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
         ListRow(
             pk=case["pk"],
             url=case_url(case["pk"]),
-            name=case["student__name"] if scope.sees_identifiers else mask_name(case["student__name"]),
+            name=disclosure.name(case["student__name"]),
             status=case["status"],
             status_label=status_labels.get(case["status"], case["status"]),
             dropout_date=short_date(case["dropout_date"]),
@@ -186,15 +119,17 @@ def list_rows(cases: list[dict], scope: Scope) -> list[ListRow]:
             grade=case["grade"],
             reason_label=reason_labels.get(case["reason"], case["reason"]),
             returned_on=short_date(case["returned_on"]),
-            id_number=mask(case["student__id_number"] or "") or "—",
+            id_number=disclosure.list_id_number(case["student__id_number"]),
         )
         for case in cases
     ]
 
 
-def _sort_headers(current: str) -> list[dict]:
+def _sort_headers(current: str, disclosure: Disclosure) -> list[dict]:
     headers = []
     for key, label in SORTABLE:
+        if key == "name" and not disclosure.may_search_people:
+            continue
         if current == key:
             direction, next_value = "ascending", f"-{key}"
         elif current == f"-{key}":
@@ -231,12 +166,13 @@ def _export_links(request) -> list[dict]:
 @login_required
 def case_list(request):
     scope = scope_for(request.user)
+    disclosure = disclosure_for(request.user)
     case_filter = CaseFilter(request.GET, request=request)
     show_county = scope.everything or (scope.division is not None and scope.division.level != Level.COUNTY)
     fields = (*LIST_FIELDS, COUNTY_FIELD) if show_county else LIST_FIELDS
     paginator = CappedCountPaginator(case_filter.qs, PAGE_SIZE, fields=fields)
     page = paginator.get_page(request.GET.get("page"))
-    rows = list_rows(page.object_list, scope)
+    rows = list_rows(page.object_list, disclosure)
     return render(
         request,
         "students/case_list.html",
@@ -248,14 +184,14 @@ def case_list(request):
             "scope": scope,
             "show_county": show_county,
             "filters_active": _filters_active(case_filter),
-            "sort_headers": _sort_headers(request.GET.get("sort", "")),
+            "sort_headers": _sort_headers(request.GET.get("sort", ""), disclosure),
             "export_links": _export_links(request),
             "open_statuses": OPEN_STATUSES,
         },
     )
 
 
-def _timeline(case: DropoutCase, identity: Identity) -> list[dict]:
+def _timeline(case: DropoutCase, disclosure: Disclosure, persons: list) -> list[dict]:
     """The case's status changes and visits, newest first; on the same day, the later record first."""
     entries = [
         {
@@ -263,14 +199,17 @@ def _timeline(case: DropoutCase, identity: Identity) -> list[dict]:
             "at": event.recorded_at,
             "kind": "event",
             "event": event,
-            "note": identity.redact(event.note),
+            "note": disclosure.text(event.note, case.student, persons),
         }
         for event in case.events.select_related("recorded_by", "closure_reason")
     ]
     role_labels = dict(VisitorRole.choices)
     for visit in case.visits.select_related("recorded_by"):
         visitors = [
-            {"role": role_labels.get(v.get("role"), v.get("role")), "name": identity.redact(v.get("name", ""))}
+            {
+                "role": role_labels.get(v.get("role"), v.get("role")),
+                "name": disclosure.text(v.get("name", ""), case.student, persons),
+            }
             for v in visit.visitors
         ]
         entries.append(
@@ -280,7 +219,7 @@ def _timeline(case: DropoutCase, identity: Identity) -> list[dict]:
                 "kind": "visit",
                 "visit": visit,
                 "visitors": visitors,
-                "note": identity.redact(visit.notes),
+                "note": disclosure.text(visit.notes, case.student, persons),
             }
         )
     entries.sort(key=operator.itemgetter("date", "at"), reverse=True)
@@ -304,9 +243,10 @@ def action_forms(case: DropoutCase) -> dict:
 def render_case(request, case: DropoutCase, *, bound: dict | None = None, status: int = 200, open_form: str = ""):
     """The case's page; `bound` replaces the named forms with the user's submitted ones (and errors)."""
     scope = scope_for(request.user)
-    identity = Identity.of(case.student, scope)
-    if not identity.masked:
-        IdentifierAccess.objects.create(user=request.user, case=case, purpose="case_detail")
+    disclosure = disclosure_for(request.user)
+    child = disclosure.child(case.student)
+    if not child.masked:
+        log_disclosure(request.user, purpose=DisclosurePurpose.CASE_PAGE, case=case)
     role_order = {role: i for i, role in enumerate(ResponsibleRole.values)}
     persons = sorted(case.responsible_persons.all(), key=lambda person: role_order.get(person.role, 99))
     episodes = (
@@ -320,10 +260,10 @@ def render_case(request, case: DropoutCase, *, bound: dict | None = None, status
         "episodes": list(episodes),
         "case": case,
         "scope": scope,
-        "identity": identity,
-        "timeline": _timeline(case, identity),
-        "reason_detail": identity.redact(case.reason_detail),
-        "persons": persons,
+        "identity": child,
+        "timeline": _timeline(case, disclosure, persons),
+        "reason_detail": disclosure.text(case.reason_detail, case.student, persons),
+        "persons": [disclosure.person(person) for person in persons],
         "can_edit": scope.can_write,
         "open_form": open_form,
     }
