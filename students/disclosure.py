@@ -32,9 +32,9 @@ from .identifiers import mask, validate_id_number, validate_registry_number
 
 HIDDEN = "***"
 NAME_STARS = "**"
-# Registry numbers first (a letter and 18 characters), then any run of 7 or more digits, separated or not
+# Registry numbers first (a letter and 18 characters, six of them digits at least), then any run of 7 or more digits, separated or not
 # by single spaces or dashes, ending perhaps in X: phones, landlines, ID numbers, typed however.
-NUMBER_LIKE = re.compile(r"[GJLgjl][0-9A-Za-z]{18}|\d(?:[ \-]?\d){6,}[ \-]?[Xx]?")
+NUMBER_LIKE = re.compile(r"[GJLgjl](?=(?:[A-Za-z]*\d){6})[0-9A-Za-z]{18}|\d(?:[ \-]?\d){6,}(?:[ \-]?[Xx])?")
 DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
 TOWNSHIP = re.compile(r"^.*?(?:乡|镇|街道|苏木)")
 

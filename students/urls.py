@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/close/", views.case_close, name="case-close"),
     path("<int:pk>/relapse/", views.case_relapse, name="case-relapse"),
     path("<int:pk>/responsible/", views.case_responsible, name="case-responsible"),
+    path("disclosures/", views.disclosure_log, name="disclosure-log"),
     # Spreadsheet import and export, their background jobs, the monthly report (students.views_jobs).
     path("import/template/", views_jobs.import_template, name="import-template"),
     path("import/<str:county_code>/", views_jobs.import_upload, name="import-upload"),

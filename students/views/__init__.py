@@ -2,6 +2,7 @@
 
 from .actions import case_close, case_mark_returned, case_relapse, case_responsible, case_status, case_visit
 from .cases import case_detail, case_list
+from .log import disclosure_log
 from .new import case_new
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "case_responsible",
     "case_status",
     "case_visit",
+    "disclosure_log",
 ]
