@@ -70,8 +70,10 @@ def _recorded(value: str | None, validate) -> str:
     try:
         validate(value)
     except ValidationError:
-        return f"{HIDDEN} ({_('recorded, fails its check')})"
-    return f"{HIDDEN} ({_('recorded, valid')})"
+        state = _("recorded, fails its check")
+    else:
+        state = _("recorded, valid")
+    return f"{HIDDEN} ({state})"
 
 
 @dataclass(frozen=True)
