@@ -129,6 +129,8 @@ def _sort_headers(current: str, disclosure: Disclosure) -> list[dict]:
     headers = []
     for key, label in SORTABLE:
         if key == "name" and not disclosure.may_search_people:
+            # Headed, but not sortable: an order by hidden names would tell them.
+            headers.append({"key": key, "label": label, "direction": None, "next": None})
             continue
         if current == key:
             direction, next_value = "ascending", f"-{key}"
