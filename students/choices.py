@@ -168,3 +168,36 @@ ETHNICITIES = [
     ("56", "基诺族", "Jino"),
 ]
 ETHNICITY_CHOICES = [(code, f"{zh} {en}") for code, zh, en in ETHNICITIES]
+
+
+class HandoverReason(models.TextChoices):
+    MOVED_WITH_PARENTS = "moved", _("Moved with the parents")
+    SCHOOL_ELSEWHERE = "school", _("Placed in a school elsewhere")
+    OTHER = "other", _("Other")
+
+
+class HandoverStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting the other county")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Withdrawn")
+
+
+class IdentitySource(models.TextChoices):
+    FORM = "form", _("Form")
+    IMPORT = "import", _("Import")
+    MERGE = "merge", _("Merge of duplicates")
+    UNMERGE = "unmerge", _("Merge undone")
+    ADMIN = "admin", _("Administration pages")
+
+
+class DuplicateKind(models.TextChoices):
+    SAME_PINYIN = "pinyin", _("Same birth date and gender, names sound alike")
+    ID_TYPO = "id_typo", _("ID numbers one typo apart")
+    REGISTRY_TYPO = "registry_typo", _("Registry numbers one typo apart")
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("To be decided")
+    SAME = "same", _("Same child: merged")
+    NOT_SAME = "not_same", _("Not the same child")

@@ -15,7 +15,12 @@ from .choices import (
     ETHNICITY_CHOICES,
     OPEN_STATUSES,
     Disability,
+    DuplicateKind,
+    DuplicateStatus,
     Gender,
+    HandoverReason,
+    HandoverStatus,
+    IdentitySource,
     LeftBehind,
     Line,
     Placement,
@@ -50,6 +55,10 @@ class Student(models.Model):
     unsupported = models.BooleanField(_("de-facto unsupported child"), default=False)
     disability = models.CharField(
         _("disability"), max_length=12, choices=Disability.choices, blank=True, default=Disability.NONE
+    )
+    # A duplicate record merged into another keeps its row, so that the merge can be undone.
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", editable=False, verbose_name=_("merged into")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -364,3 +373,151 @@ class IdentifierAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_purpose_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdentityChange(models.Model):
+    """One change of a child's identity: who, when, why, and each field's old and new value.
+
+    `changes` maps a field name to [old, new]. Append-only, like the case's history; it is shown on the
+    case page through the disclosure rule, so masked roles see which fields changed, not the values.
+    """
+
+    student = models.ForeignKey(Student, models.PROTECT, related_name="identity_changes", verbose_name=_("student"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("changed by")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    source = models.CharField(_("why"), max_length=10, choices=IdentitySource.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        verbose_name = _("identity change")
+        verbose_name_plural = _("identity changes")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["student", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} · {self.get_source_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class Handover(models.Model):
+    """An open case handed from one county to another (转出/转入), across provinces too.
+
+    Either side starts it; the other accepts or declines. On acceptance the case moves with its whole
+    history to `to_county` (and `to_school`) from `handed_over_on`: the totals count the child in the old
+    county before that day and in the new one from it (reports.services.sql).
+    """
+
+    case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="handovers", verbose_name=_("case"))
+    from_county = models.ForeignKey(
+        Division, models.PROTECT, related_name="handovers_out", verbose_name=_("from county")
+    )
+    to_county = models.ForeignKey(Division, models.PROTECT, related_name="handovers_in", verbose_name=_("to county"))
+    to_school = models.ForeignKey(
+        School, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("receiving school")
+    )
+    requested_by_receiver = models.BooleanField(_("asked for by the receiving county"), default=False)
+    reason = models.CharField(_("reason"), max_length=8, choices=HandoverReason.choices)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("asked by")
+    )
+    requested_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    handed_over_on = models.DateField(_("handed over on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status=HandoverStatus.PENDING), name="one_pending_handover_per_case"
+            ),
+            models.CheckConstraint(condition=~Q(from_county=models.F("to_county")), name="handover_between_counties"),
+            models.CheckConstraint(
+                condition=~Q(status=HandoverStatus.ACCEPTED) | Q(handed_over_on__isnull=False),
+                name="accepted_handover_has_a_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["from_county", "status"]),
+            models.Index(fields=["to_county", "status"]),
+            models.Index(
+                fields=["case", "handed_over_on"],
+                condition=Q(status=HandoverStatus.ACCEPTED),
+                name="accepted_handovers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_county_id} → {self.to_county_id} ({self.get_status_display()})"
+
+
+class DuplicateCandidate(models.Model):
+    """Two children who are probably one, found by the nightly duplicate search (students.duplicates).
+
+    `first` has the smaller id. A decision is kept: "not the same child" is not proposed again, and
+    "same child" points at the merge that joined them.
+    """
+
+    first = models.ForeignKey(Student, models.CASCADE, related_name="+", verbose_name=_("first child"))
+    second = models.ForeignKey(Student, models.CASCADE, related_name="+", verbose_name=_("second child"))
+    kind = models.CharField(_("why"), max_length=14, choices=DuplicateKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN)
+    found_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        ordering = ["-found_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="one_candidate_per_pair"),
+            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="candidate_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.get_status_display()})"
+
+
+class StudentMerge(models.Model):
+    """Two records of one child joined: `merged`'s cases now belong to `kept`. Kept so it can be undone.
+
+    `moved_cases` lists the ids of the cases moved; `kept_before` is `kept`'s identity before the merge.
+    """
+
+    kept = models.ForeignKey(Student, models.PROTECT, related_name="+", verbose_name=_("kept record"))
+    merged = models.ForeignKey(Student, models.PROTECT, related_name="+", verbose_name=_("merged record"))
+    candidate = models.ForeignKey(
+        DuplicateCandidate, models.PROTECT, null=True, blank=True, related_name="merges", verbose_name=_("candidate")
+    )
+    moved_cases = models.JSONField(_("moved cases"), default=list)
+    kept_before = models.JSONField(_("kept record before"), default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("merged by")
+    )
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("undone by")
+    )
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("merge of duplicates")
+        verbose_name_plural = _("merges of duplicates")
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} → {self.kept_id}"
