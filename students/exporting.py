@@ -4,44 +4,33 @@ An export uses the template's columns and vocabulary, so a county can edit its l
 import it again; importing an unedited export changes nothing. A child's data is written as
 students.disclosure lets the requesting user see it (the same rule as the case pages); a masked export
 cannot be imported again.
-Cells that a spreadsheet would run as a formula (=, +, -, @) are written with a leading apostrophe;
-the import removes it again.
+Every file is written through students.spreadsheets, which keeps any cell from running as a formula (a leading
+apostrophe that the import removes again).
 """
 
-import csv
 import datetime
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 
 from counties.models import Division, Level
 
 from .choices import Status
 from .disclosure import Disclosure
-from .ledger_columns import CHOICES, COLUMNS, FORMULA_START, Kind, label, yes_no
+from .ledger_columns import CHOICES, COLUMNS, Kind, label, yes_no
 from .models import CaseEvent, ClosureReason, DropoutCase
+from .spreadsheets import BOLD, DATE_FORMAT, HEADER_FILL, escape, write_csv, write_xlsx
 
 # Larger exports run as a background job; smaller ones are sent at once.
 DIRECT_EXPORT_LIMIT = 5_000
-DATE_FORMAT = "yyyy-mm-dd"
-BOLD = Font(bold=True)
 REQUIRED_FILL = PatternFill("solid", fgColor="FDECEA")
-HEADER_FILL = PatternFill("solid", fgColor="E6F0FA")
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would read as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        return "'" + value
-    return value
 
 
 def cases_for_export(queryset: QuerySet[DropoutCase]) -> QuerySet[DropoutCase]:
@@ -91,73 +80,12 @@ def ledger_cells(case: DropoutCase, *, language: str, disclosure: Disclosure) ->
         "placement": label("placement", case.placement, language) if case.placement else "",
         "closure_reason": (closure.name_en or closure.name if language == "en" else closure.name) if closure else "",
     }
-    return [neutralise(values[column.key]) for column in COLUMNS]
+    return [values[column.key] for column in COLUMNS]
 
 
 def ledger_rows(queryset: QuerySet[DropoutCase], *, language: str, disclosure: Disclosure) -> Iterator[list]:
     for case in cases_for_export(queryset).iterator(chunk_size=2000):
         yield ledger_cells(case, language=language, disclosure=disclosure)
-
-
-# Writers -------------------------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    """CSV text, line by line, for a streamed response: UTF-8 with a BOM, which Excel opens correctly."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(["" if value is None else _csv_value(value) for value in row])
-
-
-def _csv_value(value):
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
-
-
-def write_csv(target, header: list[str], rows: Iterable[list]) -> None:
-    """Write CSV bytes (UTF-8 with BOM) to a binary file object."""
-    for line in csv_lines(header, rows):
-        target.write(line.encode("utf-8"))
-
-
-def write_xlsx(target, header: list[str], rows: Iterable[list], *, title: str, widths: list[int] | None = None) -> None:
-    """A one-sheet workbook written row by row (openpyxl write-only), with real date cells."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    for index, width in enumerate(widths or [], start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.append([_header_cell(sheet, text) for text in header])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-    workbook.save(target)
-
-
-def _header_cell(sheet, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = BOLD
-    cell.fill = HEADER_FILL
-    return cell
-
-
-def _xlsx_cell(sheet, value):
-    if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    if isinstance(value, str) and value.startswith("'"):
-        # Written as plain text: openpyxl would otherwise take a string starting with "=" for a formula.
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def export_cases(target, queryset: QuerySet[DropoutCase], *, fmt: str, language: str, disclosure: Disclosure) -> None:
@@ -199,14 +127,13 @@ def template_workbook(language: str) -> bytes:
     for cell in notes[1]:
         cell.font = BOLD
     for column in COLUMNS:
-        notes.append(
-            [
-                column.header(language),
-                _("yes") if column.required else "",
-                _accepted_values(column, language),
-                str(column.note) if column.note else "",
-            ]
-        )
+        row = [
+            column.header(language),
+            _("yes") if column.required else "",
+            _accepted_values(column, language),  # closure reasons' names, typed in the admin
+            str(column.note) if column.note else "",
+        ]
+        notes.append([escape(value) for value in row])
     notes.append([])
     notes.append([_("Headers may be in any order; common variants are accepted (学生姓名 for 姓名, ...).")])
     notes.append([_("Dates: 2019-05-01, 2019/5/1, 2019年5月1日, 20190501 or Excel dates.")])
@@ -357,13 +284,13 @@ def monthly_report_workbook(division: Division, period: ReportPeriod, *, languag
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = str(period)
-    sheet.append([caption])
-    sheet.append(header)
+    sheet.append([escape(caption)])  # it starts with the area's name, as the admin typed it
+    sheet.append([escape(text) for text in header])
     for cell in sheet[2]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for values in body:
-        sheet.append(values)
+        sheet.append([escape(value) for value in values])
     sheet.column_dimensions["B"].width = 18
     sheet.freeze_panes = "C3"
     out = io.BytesIO()

@@ -17,7 +17,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -545,8 +545,7 @@ class Reconciler:
                     row.number,
                     "id_number",
                     data.id_number,
-                    _("The ledger holds this registry number with another ID number (%(other)s).")
-                    % {"other": found["id_number"]},
+                    _("The ledger holds this registry number with a different ID number."),
                 )
             )
             return False
@@ -556,8 +555,7 @@ class Reconciler:
                     row.number,
                     "registry_number",
                     data.registry_number,
-                    _("The ledger holds this child with another registry number (%(other)s).")
-                    % {"other": found["registry_number"]},
+                    _("The ledger holds this ID number with a different registry number."),
                 )
             )
             return False
@@ -581,6 +579,9 @@ class Reconciler:
         if found is None:
             student = BulkStudent(data)
         else:
+            # Completed from the ledger on a copy: the row keeps only what the file gave, all that a problem may
+            # repeat of it (the ledger's record may be another county's).
+            data = replace(data)
             current = {
                 **found,
                 "id_number": found["id_number"] or "",
@@ -605,7 +606,7 @@ class Reconciler:
                     self.problem(
                         row.number,
                         "id_number",
-                        data.id_number or data.registry_number,
+                        _identifier(row),
                         _("The same child with the same dropout date is already in row %(row)d.")
                         % {"row": seen[row.dropout_date].number},
                     )
@@ -651,20 +652,17 @@ class Reconciler:
             row = open_after[0][0]
             other = open_elsewhere[0]
             if other.county_id != self.county.pk:
-                message = _("This child has an open case in another county (%(county)s, dropped out on %(date)s).")
+                # Another county's case: its name, so the user knows whom to ask, and nothing else of it.
+                message = _(
+                    "This child already has an open case in another county (%(county)s); ask that county to hand "
+                    "the case over."
+                ) % {"county": other.county_name}
             else:
                 message = _(
                     "This child already has an open case in %(county)s (dropped out on %(date)s) that the file does "
                     "not list."
-                )
-            self.problems.append(
-                self.problem(
-                    row.number,
-                    "id_number",
-                    student.data.id_number or student.data.registry_number,
-                    message % {"county": other.county_name, "date": other.dropout_date.isoformat()},
-                )
-            )
+                ) % {"county": other.county_name, "date": other.dropout_date.isoformat()}
+            self.problems.append(self.problem(row.number, "id_number", _identifier(row), message))
             return False
         if len(open_after) > 1:
             for row, _case in open_after[1:]:
@@ -705,8 +703,11 @@ class Reconciler:
                     row.number,
                     "school_code",
                     "",
-                    _("This case (dropped out on %(date)s) is on the ledger of %(county)s; import it there.")
-                    % {"date": row.dropout_date.isoformat(), "county": ledger.county_name},
+                    _(
+                        "This case is on the ledger of another county (%(county)s); leave it out of this file, "
+                        "or ask that county to hand the case over."
+                    )
+                    % {"county": ledger.county_name},
                 )
             )
             return None
@@ -769,6 +770,11 @@ class Reconciler:
             _step(to, row.dropout_date, row.status_date, row.return_date, row.placement, row.closure_reason_id)
             for to in path
         ]
+
+
+def _identifier(row: Row) -> str:
+    """The identifier a row gave: what a problem about the row's child shows of them."""
+    return row.student.id_number or row.student.registry_number
 
 
 def _final_status(case: "BulkCase | LedgerCase") -> str:

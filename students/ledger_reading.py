@@ -18,7 +18,8 @@ from pathlib import Path
 import openpyxl
 from django.utils.translation import gettext as _
 
-from .ledger_columns import FORMULA_START, NO, YES, match_headers, normalise
+from .ledger_columns import NO, YES, match_headers, normalise
+from .spreadsheets import unescape
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
@@ -136,9 +137,7 @@ def text_value(cell) -> str:
         text = cell.date().isoformat()
     else:
         text = str(cell).strip()
-    if text[:1] == "'" and text[1:2] in FORMULA_START and len(text) > 1:
-        text = text[1:]  # an exported cell neutralised against formula injection
-    return text
+    return unescape(text)  # an exported cell kept from running as a formula reads as it was written
 
 
 def read_id(cell) -> str:

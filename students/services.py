@@ -219,10 +219,15 @@ def case_open(
         student = student_get_or_create(data=student)
     open_case = DropoutCase.objects.filter(student=student, status__in=OPEN_STATUSES).select_related("county").first()
     if open_case is not None:
-        raise ValidationError(
-            _("This child already has an open case in %(county)s.") % {"county": open_case.county.name},
-            code="already_open",
-        )
+        # The user may not see that case: its county's name tells them whom to ask, and nothing else of it is told.
+        if open_case.county_id != school.county_id:
+            message = _(
+                "This child already has an open case in another county (%(county)s); ask that county to hand "
+                "the case over."
+            )
+        else:
+            message = _("This child already has an open case in %(county)s.")
+        raise ValidationError(message % {"county": open_case.county.name}, code="already_open")
     case = DropoutCase(
         student=student,
         county_id=school.county_id,
@@ -288,13 +293,35 @@ def student_update(*, student: Student, changes: dict) -> Student:
 
 
 def student_get_or_create(*, data: StudentData) -> Student:
-    """The child with this ID number (or registry number), created if the ledger does not know them."""
+    """The child with this ID number (or registry number), created if the ledger does not know them.
+
+    Identifiers that the ledger holds for two different children, or for one child with a different second
+    identifier, are refused, as the import refuses them: the case would otherwise be opened on another child,
+    perhaps another county's. The refusal shows none of the values the ledger holds.
+    """
     data = student_clean(data)
     existing = None
     if data.id_number:
         existing = Student.objects.filter(id_number=data.id_number).first()
-    if existing is None and data.registry_number:
-        existing = Student.objects.filter(registry_number=data.registry_number).first()
+    if data.registry_number:
+        by_registry = Student.objects.filter(registry_number=data.registry_number).first()
+        if by_registry is not None and existing is not None and by_registry.pk != existing.pk:
+            raise ValidationError(
+                {
+                    "registry_number": _(
+                        "This registry number belongs to another child in the ledger than the ID number."
+                    )
+                }
+            )
+        if by_registry is not None and data.id_number and by_registry.id_number not in (None, "", data.id_number):
+            raise ValidationError(
+                {"registry_number": _("The ledger holds this registry number with a different ID number.")}
+            )
+        if existing is not None and existing.registry_number not in (None, "", data.registry_number):
+            raise ValidationError(
+                {"registry_number": _("The ledger holds this ID number with a different registry number.")}
+            )
+        existing = existing or by_registry
     if existing is not None:
         return existing
     values = {k: v for k, v in data.__dict__.items() if k != "extra"}

@@ -5,7 +5,8 @@ Who may do what:
   a county outside the user's area does not exist for them (404), a read-only role or a principal
   inside it is refused (403);
 - export: whatever the user may read (students.access), identifiers masked as their role requires;
-- a job and its files: only the user who asked for it, and administrators.
+- a job and its files: only the user who asked for it, and administrators. A problem report repeats the
+  file's cells, full identifiers among them: each download is logged (students.disclosure).
 """
 
 import datetime
@@ -31,17 +32,15 @@ from .exporting import (
     DIRECT_EXPORT_LIMIT,
     ReportNotReady,
     ReportPeriod,
-    csv_lines,
     export_cases,
     headers,
     ledger_rows,
     monthly_report_workbook,
     template_workbook,
-    write_csv,
-    write_xlsx,
 )
 from .filters import CaseFilter
 from .models import DisclosurePurpose, JobKind, JobStatus, LedgerJob
+from .spreadsheets import csv_lines, write_csv, write_xlsx
 from .tasks import enqueue_job, job_as_it_stands
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -159,6 +158,7 @@ def import_template(request):
 @require_GET
 def job_detail(request, pk: int):
     job = _job_for_user(request.user, pk)
+    disclosure = disclosure_for(request.user)
     report = job.report if isinstance(job.report, dict) else {"problems": job.report or [], "warnings": []}
     problems = report.get("problems", [])
     return render(
@@ -166,7 +166,8 @@ def job_detail(request, pk: int):
         "students/jobs/job_detail.html",
         {
             "job": job,
-            "problems": problems[:PROBLEMS_SHOWN],
+            "error": disclosure.text(job.error),
+            "problems": _problems_as_seen(disclosure, problems[:PROBLEMS_SHOWN]),
             "problems_hidden": max(len(problems) - PROBLEMS_SHOWN, 0),
             "warnings": report.get("warnings", []),
             "can_confirm": (
@@ -193,7 +194,7 @@ def job_status(request, pk: int):
             "progress": job.progress,
             "counts": job.counts,
             "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
-            "error": job.error,
+            "error": disclosure_for(request.user).text(job.error),
             "download": reverse("students:job-download", args=[job.pk]) if job.output_file else "",
         }
     )
@@ -204,9 +205,16 @@ def job_status(request, pk: int):
 def job_problems(request, pk: int, fmt: str):
     """The problems a check found, one row per problem, as XLSX or CSV."""
     job = _job_for_user(request.user, pk)
+    disclosure = disclosure_for(request.user)
     report = job.report if isinstance(job.report, dict) else {"problems": job.report or []}
+    problems = _problems_as_seen(disclosure, report.get("problems", []))
     header = [_("Row"), _("Column"), _("Value"), _("Problem")]
-    rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in report.get("problems", [])]
+    rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in problems]
+    if not disclosure.masked:
+        children = len({p.get("row") for p in problems if p.get("row") is not None})
+        log_disclosure(
+            request.user, purpose=DisclosurePurpose.PROBLEM_REPORT, children=children, detail=f"job {job.pk}"
+        )
     name = f"{_('problems')}-{job.pk}.{fmt}"
     out = io.BytesIO()
     if fmt == "xlsx":
@@ -217,6 +225,16 @@ def job_problems(request, pk: int, fmt: str):
         content_type = "text/csv; charset=utf-8"
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
+
+
+def _problems_as_seen(disclosure, problems: list[dict]) -> list[dict]:
+    """A problem report's rows as the user may see them: the file's cells, and messages that may quote them."""
+    if not disclosure.masked:
+        return problems
+    return [
+        {**p, "value": disclosure.text(p.get("value") or ""), "message": disclosure.text(p.get("message") or "")}
+        for p in problems
+    ]
 
 
 @login_required

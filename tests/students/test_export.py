@@ -55,7 +55,13 @@ def ledger(area):
     case_mark_returned(case=relapsed, returned_on=D(2019, 9, 1), placement=Placement.SEPARATE_CLASS)
     case_reopen_on_relapse(case=relapsed, dropout_date=D(2019, 11, 1), reason=Reason.WORK)
     # Cells a spreadsheet would run as formulas.
-    tricky = StudentFactory(name='=HYPERLINK("http://x")', guardian_phone="+8613800138000", address="-1+2")
+    tricky = StudentFactory(
+        name='=HYPERLINK("http://x")',
+        guardian_name="'-5",
+        guardian_phone="+8613800138000",
+        address="-1+2",
+        hukou_place="\t=1+1",
+    )
     open_case(school, student=tricky, reason=Reason.OTHER)
     DropoutCase.objects.filter(student=tricky).update(reason_detail="@SUM(A1)")
     open_case(area["neighbour_school"])  # another county's case: never in this county's ledger
@@ -116,11 +122,20 @@ def test_cells_that_would_run_as_formulas_are_neutralised(client, users, ledger)
     assert tricky[header.index("监护人电话")] == "'+8613800138000"
     assert tricky[header.index("家庭住址")] == "'-1+2"
     assert tricky[header.index("原因说明")] == "'@SUM(A1)"
+    assert tricky[header.index("户籍所在地")] == "'\t=1+1"  # a tab or carriage return first: OWASP's advice
 
     workbook = openpyxl.load_workbook(io.BytesIO(download(client.get(url + "?format=xlsx"))))
     cells = [row for row in workbook.active.iter_rows() if "HYPERLINK" in str(row[0].value)][0]
     assert cells[0].value == '\'=HYPERLINK("http://x")'
     assert cells[0].data_type == "s"  # text, not a formula
+    assert not [cell for row in workbook.active.iter_rows() for cell in row if cell.data_type == "f"]
+
+
+def test_every_csv_cell_is_quoted_so_a_separator_inside_a_value_starts_no_cell(client, users, ledger):
+    DropoutCase.objects.filter(student__name__startswith="=HYPERLINK").update(reason_detail="x;=1+1")
+    client.force_login(users["county"])
+    content = download(client.get(reverse("students:export-ledger", args=[ledger.code]) + "?format=csv"))
+    assert '"x;=1+1"' in content.decode("utf-8-sig")
 
 
 @pytest.mark.parametrize(

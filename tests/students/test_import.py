@@ -268,7 +268,7 @@ def test_a_child_with_an_open_case_in_another_county_is_reported(area, tmp_path)
     open_case(area["neighbour_school"], student=student)
     row = ledger_row(area["school"], 90, id_number=student.id_number, name=student.name, dropout_date="2019-06-01")
     result = import_ledger(write_csv(tmp_path / "elsewhere.csv", [row]), county=area["county"])
-    assert "open case in another county (Neighbour county" in problems_by_row(result)[2][0]
+    assert "open case in another county (Neighbour county); ask that county" in problems_by_row(result)[2][0]
     assert DropoutCase.objects.count() == 1
 
 
@@ -277,7 +277,7 @@ def test_a_case_on_another_countys_ledger_is_not_updated_from_this_county(area, 
     open_case(area["neighbour_school"], student=student, dropout_date=D(2019, 4, 1))
     row = ledger_row(area["school"], 91, id_number=student.id_number, name=student.name, dropout_date="2019-04-01")
     result = import_ledger(write_csv(tmp_path / "theirs.csv", [row]), county=area["county"])
-    assert "Neighbour county" in problems_by_row(result)[2][0]
+    assert "on the ledger of another county (Neighbour county)" in problems_by_row(result)[2][0]
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(area, tmp_path):

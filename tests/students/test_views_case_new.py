@@ -108,7 +108,9 @@ def test_a_child_with_an_open_case_elsewhere_is_refused_with_where(client, users
     client.force_login(users["principal"])
     response = client.post(NEW, form_data(area["school"]))
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == ["This child already has an open case in Far county."]
+    assert response.context["form"].non_field_errors() == [
+        "This child already has an open case in another county (Far county); ask that county to hand the case over."
+    ]
     assert response.context["existing"] is None  # outside the principal's scope: no link
     assert DropoutCase.objects.count() == 1
 

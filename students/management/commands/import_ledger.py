@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from counties.models import Division, Level
-from students.exporting import write_csv, write_xlsx
 from students.importing import import_ledger
+from students.spreadsheets import write_csv, write_xlsx
 
 
 class ConsoleProgress:
@@ -61,6 +61,8 @@ class Command(BaseCommand):
             seconds = time.monotonic() - started
             for warning in result.warnings:
                 self.stderr.write(warning)
+            # The report holds the file's identifiers, but is not written to the identifier-access log: the log
+            # names a user, and a console run has none (whoever runs it already holds the file and the database).
             if report and result.problems:
                 rows = [[p.row, p.column, p.value, p.message] for p in result.problems]
                 with open(report, "wb") as out:
