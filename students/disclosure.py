@@ -13,9 +13,12 @@ Who sees what:
   - address and household registration: the township at most;
   - guardian: the family name, and no digit of the phone; the same for the parent among the responsible
     persons, and no responsible person's phone;
-  - free text (reason in detail, notes, visitors): the child's, guardian's and parent's names and addresses
-    replaced as above, and, by rule, any run of characters shaped like an ID number, a registry number or a
-    phone number masked wherever it appears, whoever it belongs to.
+  - notes about a child typed by colleagues (reason in detail, event and visit notes, visitors' names):
+    withheld; only that a note is recorded is shown (`note`). A note may name anyone, a brother or a
+    neighbour's child as well as this one, and no rule can find every name in free text;
+  - other text that reaches them (a request's note, an error, a job's report; `text`): the case's people's
+    names and addresses replaced as above and, by rule, any run of characters shaped like an ID number, a
+    registry number or a phone number masked wherever it appears, whoever it belongs to.
   Nor can they search by identifier or by name, or sort by name: a search or a sort on a hidden value
   would be an oracle that confirms guesses (see students.filters).
 """
@@ -32,8 +35,8 @@ from .identifiers import mask, validate_id_number, validate_registry_number
 
 HIDDEN = "***"
 NAME_STARS = "**"
-# Registry numbers first (a letter and 18 characters, six of them digits at least), then any run of 7 or more digits, separated or not
-# by single spaces or dashes, ending perhaps in X: phones, landlines, ID numbers, typed however.
+# Registry numbers first (a letter and 18 characters, six of them digits at least), then any run of 7 or more
+# digits, separated or not by single spaces or dashes, ending perhaps in X: phones, landlines, ID numbers.
 NUMBER_LIKE = re.compile(r"[GJLgjl](?=(?:[A-Za-z]*\d){6})[0-9A-Za-z]{18}|\d(?:[ \-]?\d){6,}(?:[ \-]?[Xx])?")
 DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
 TOWNSHIP = re.compile(r"^.*?(?:乡|镇|街道|苏木)")
@@ -158,9 +161,16 @@ class Disclosure:
             phone=HIDDEN if self.masked and person.phone else person.phone,
         )
 
+    def note(self, text: str) -> str:
+        """A note about a child typed by colleagues: whole for those who see identifiers, else withheld."""
+        if not self.masked or not text:
+            return text
+        return _("(a note is recorded; the county and the school on the case can read it)")
+
     def text(self, text: str, student=None, persons=()) -> str:
-        """Free text typed by colleagues. Masked roles get the case's people's names and addresses replaced
-        by what they may see of them, and every number shaped like an identifier or a phone masked."""
+        """Text meant to reach the user (a request's note, an error). Masked roles get the case's people's names
+        and addresses replaced by what they may see of them, and every number shaped like an identifier or a
+        phone masked."""
         if not self.masked or not text:
             return text
         known = []

@@ -73,7 +73,7 @@ def ledger_cells(case: DropoutCase, *, language: str, disclosure: Disclosure) ->
         "grade": case.grade,
         "dropout_date": case.dropout_date,
         "reason": label("reason", case.reason, language),
-        "reason_detail": disclosure.text(case.reason_detail, student),
+        "reason_detail": disclosure.note(case.reason_detail),
         "status": label("status", case.status, language),
         "status_date": status_date,
         "return_date": case.returned_on,

@@ -25,7 +25,11 @@ def test_the_case_filter_form_is_drawn_as_djangos_own_templates_draw_it(role, us
     plain = CaseFilter(request.GET, request=request).form
     plain.renderer = DjangoTemplates()
     assert isinstance(fast.renderer, WidgetRenderer)
+    # Masked roles have no search box (students.disclosure): the form has no "q" for them.
     for name in ("q", "status", "reason", "school", "grade", "flag", "dropout", "returned", "sort"):
+        if name not in fast.fields:
+            assert role == "ministry" and name == "q"
+            continue
         assert parse_html(str(fast[name])) == parse_html(str(plain[name])), name
 
 

@@ -75,3 +75,10 @@ def test_free_text_hides_the_childs_people_and_any_number_but_only_for_masked_ro
 
 def test_a_long_english_word_is_not_taken_for_a_registry_number():
     assert mask_numbers("Jurisdictionalities") == "Jurisdictionalities"
+
+
+def test_notes_are_withheld_from_masked_roles_whoever_they_name():
+    note = "和隔壁的王小明一起辍学, 父亲王大山在外打工"
+    assert "王" not in MASKED.note(note)
+    assert MASKED.note("") == ""
+    assert SHOWN.note(note) == note
