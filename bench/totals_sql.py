@@ -5,6 +5,11 @@ or any activity, province and nation rows, and county-group rows (membership as 
 every figure of a DailyTotal and the area's baseline open count. The benchmark writes them into a
 temporary table (the yardstick is the computation, not the stored table's upkeep); the tests write
 them into the stored table, to compare them with what a run stores.
+
+A case handed over between counties counts in the county that held it each day: CASES gives one row per
+county that held it (a case never handed over is one row), with the days it held it open [held_from,
+held_until), whether that county counts the new dropout and whether it is the last to hold it (the one
+that counts the strike-off).
 """
 
 from reports.models import FIGURE_COLUMNS, REASON_COLUMNS
@@ -24,10 +29,36 @@ ACTIVITY = ("new_count", "returned_count", "closed_count")
 OPEN_FIGURES = ("open_count", *BREAKDOWN)
 
 CASES = """
-    SELECT dc.county_id, dc.dropout_date, dc.struck_off_on, dc.returned_on, dc.grade, dc.reason,
+    SELECT coalesce(h.county_id, dc.county_id) AS county_id,
+           greatest(dc.dropout_date, h.seg_from) AS held_from,
+           coalesce(h.seg_to, dc.struck_off_on) AS held_until,
+           (h.seg_from IS NULL OR h.seg_from <= dc.dropout_date)
+               AND (h.seg_to IS NULL OR h.seg_to > dc.dropout_date) AS holds_dropout,
+           h.seg_to IS NULL AS holds_last,
+           dc.dropout_date, dc.struck_off_on, dc.returned_on, dc.grade, dc.reason,
            s.gender, s.registered_poor, s.left_behind, s.disability
     FROM students_dropoutcase dc JOIN students_student s ON s.id = dc.student_id
+    LEFT JOIN (
+        -- Each accepted handover ends the giving county's hold (the first one's) and starts the receiving one's.
+        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from, handed_over_on AS seg_to
+        FROM (
+            SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY handed_over_on, id) AS n
+            FROM students_handover WHERE status = 'accepted'
+        ) first_handover
+        WHERE n = 1
+        UNION ALL
+        SELECT case_id, to_county_id, handed_over_on,
+               lead(handed_over_on) OVER (PARTITION BY case_id ORDER BY handed_over_on, id)
+        FROM students_handover WHERE status = 'accepted'
+    ) h ON h.case_id = dc.id
 """
+
+# A county's hold on a case that touches [baseline, last]: open on one of its days, or struck off in it. A hold
+# handed on before it held the case open a whole day of the range is left out (it would move +1 and -1 on one day).
+HELD_IN_RANGE = (
+    "held_from <= %(last)s AND (held_until IS NULL OR held_until > greatest(held_from, %(baseline)s) "
+    "OR holds_last AND held_until >= %(baseline)s)"
+)
 
 MEMBER_ON_DAY = "m.valid_from <= {day} AND (m.valid_to IS NULL OR m.valid_to > {day})"
 
@@ -92,15 +123,18 @@ def one_night(target: str = "reports_dailytotal") -> str:
     return f"""
     WITH c AS (
         SELECT cases.*,
-               (struck_off_on IS NULL OR struck_off_on > %(day)s) AS is_open
+               (held_until IS NULL OR held_until > %(day)s) AS is_open
         FROM ({CASES}) cases
-        WHERE dropout_date <= %(day)s AND (struck_off_on IS NULL OR struck_off_on >= %(day)s)
+        WHERE held_from <= %(day)s
+          AND (held_until IS NULL OR held_until > %(day)s OR holds_last AND held_until = %(day)s)
     ), county_rows AS (
         SELECT %(day)s::date AS day, c.county_id,
                count(*) FILTER (WHERE c.is_open) AS open_count,
-               count(*) FILTER (WHERE c.dropout_date = %(day)s) AS new_count,
-               count(*) FILTER (WHERE c.returned_on = %(day)s) AS returned_count,
-               count(*) FILTER (WHERE c.struck_off_on = %(day)s AND c.returned_on IS NULL) AS closed_count,
+               count(*) FILTER (WHERE c.holds_dropout AND c.dropout_date = %(day)s) AS new_count,
+               count(*) FILTER (WHERE c.holds_last AND c.returned_on = %(day)s) AS returned_count,
+               count(*) FILTER (
+                   WHERE c.holds_last AND c.struck_off_on = %(day)s AND c.returned_on IS NULL
+               ) AS closed_count,
                {breakdown}
         FROM c GROUP BY c.county_id
     ), base AS (
@@ -122,18 +156,20 @@ def full_history(target: str = "reports_dailytotal") -> str:
     )
     return f"""
     WITH changes AS (
-        -- +1 on the day a case opens (cases older than the baseline: on the baseline), -1 when struck off.
-        SELECT county_id, greatest(dropout_date, %(baseline)s) AS day, 1 AS delta,
-               (dropout_date >= %(baseline)s)::int AS new_count, 0 AS returned_count, 0 AS closed_count,
-               grade, reason, gender, registered_poor, left_behind, disability
+        -- +1 on the day a county starts holding a case open (before the baseline: on the baseline), -1 when it
+        -- stops (the case is handed on or struck off).
+        SELECT county_id, greatest(held_from, %(baseline)s) AS day, 1 AS delta,
+               (holds_dropout AND dropout_date >= %(baseline)s)::int AS new_count, 0 AS returned_count,
+               0 AS closed_count, grade, reason, gender, registered_poor, left_behind, disability
         FROM ({CASES}) cases
-        WHERE dropout_date <= %(last)s AND (struck_off_on IS NULL OR struck_off_on >= %(baseline)s)
+        WHERE {HELD_IN_RANGE}
         UNION ALL
-        SELECT county_id, struck_off_on, -1, 0,
-               (returned_on IS NOT NULL AND returned_on = struck_off_on)::int, (returned_on IS NULL)::int,
+        SELECT county_id, held_until, -1, 0,
+               (holds_last AND returned_on IS NOT NULL AND returned_on = struck_off_on)::int,
+               (holds_last AND returned_on IS NULL)::int,
                grade, reason, gender, registered_poor, left_behind, disability
         FROM ({CASES}) cases
-        WHERE struck_off_on BETWEEN %(baseline)s AND %(last)s
+        WHERE {HELD_IN_RANGE} AND held_until <= %(last)s
     ), daily AS (
         SELECT c.county_id, c.day, sum(c.delta) AS open_count, {_sum(BREAKDOWN)},
                {_sum(ACTIVITY)}

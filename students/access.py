@@ -6,16 +6,23 @@ A user's scope is decided by their role and area:
 - county officials: their county, read and write, identifiers shown;
 - principals: their school, read and write, identifiers shown.
 Anything outside the scope does not exist for the user: views answer 404.
+
+A child is one record for the whole country, while each county acts on its own cases: a child's identity
+(name, identifiers, birth date, guardian, address, flags) is changed only from the scope that holds the
+child's open case or, with none open, their most recent case; the ministry and administrators may correct
+any child (`may_change_identity`). Another county learns only which county holds the child.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.http import Http404
 
 from counties.models import Division, Level, Role, School
 
-from .models import DropoutCase, IdentifierAccess, PersuasionVisit, Student
+from .choices import OPEN_STATUSES
+from .models import DropoutCase, Handover, IdentifierAccess, PersuasionVisit, Student
 
 READ_ONLY_ROLES = frozenset({Role.MINISTRY, Role.PROVINCE, Role.PREFECTURE})
 UNMASKED_ROLES = frozenset({Role.COUNTY, Role.PRINCIPAL})
@@ -114,6 +121,20 @@ def divisions_visible_to(user) -> QuerySet[Division]:
     return Division.objects.within(scope.division)
 
 
+def handovers_visible_to(user) -> QuerySet[Handover]:
+    """Handovers of cases between counties (students.handover) that touch the user's area.
+
+    A county official sees those out of and into their county; prefecture, province and ministry staff
+    those out of or into a county of their area (read-only); administrators all; principals none. Seeing
+    a handover is not seeing its case: the child is shown as the case's own scope allows (masked for the
+    county asked to take it until it accepts).
+    """
+    scope = scope_for(user)
+    if scope.school is not None:
+        return Handover.objects.none()
+    return Handover.objects.filter(scope.county_q("from_county") | scope.county_q("to_county"))
+
+
 def get_case_for_user(user, pk: int, *, for_update: bool = False) -> DropoutCase:
     """The case, or 404 when it is outside the user's scope (or their write scope, `for_update`)."""
     queryset = cases_editable_by(user) if for_update else cases_visible_to(user)
@@ -140,3 +161,40 @@ def disclosures_visible_to(user) -> QuerySet[IdentifierAccess]:
         return IdentifierAccess.objects.filter(own)
     area = Division.objects.within(scope.division)
     return IdentifierAccess.objects.filter(own | Q(user__division__in=area) | Q(user__school__county__in=area))
+
+
+def holding_case(student: Student) -> DropoutCase | None:
+    """The case that holds a child's identity: their open case or, with none open, their most recent one."""
+    return (
+        DropoutCase.objects.filter(student=student)
+        .order_by(Case(When(status__in=OPEN_STATUSES, then=0), default=1), "-dropout_date", "-pk")
+        .select_related("county", "school")
+        .first()
+    )
+
+
+def holding_case_of(cases: Iterable):
+    """`holding_case` among cases already loaded (the import's): anything with status, dropout_date and pk."""
+    return min(
+        cases,
+        key=lambda case: (case.status not in OPEN_STATUSES, -case.dropout_date.toordinal(), -case.pk),
+        default=None,
+    )
+
+
+def may_change_identity(user, student: Student) -> bool:
+    """Whether `user` may change the child's identity: the scope holding the child's case, the ministry, admins.
+
+    A child on no one's ledger (no case, as a record merged into another) is any writer's to put right, and
+    system work (no user: management commands, the seed) is trusted. Every change is recorded as an
+    IdentityChange by students.services.student_update.
+    """
+    if user is None:
+        return True
+    scope = scope_for(user)
+    if scope.everything:
+        return True
+    if not scope.can_write:
+        return False
+    holder = holding_case(student)
+    return holder is None or cases_editable_by(user).filter(pk=holder.pk).exists()

@@ -3,12 +3,17 @@
 The import runs in two passes over the file's rows:
 1. each row is read and checked on its own, with the rule functions the forms use (student_clean,
    case_open_problems, effective_date_problems, status_details_problems, lifecycle) plus what only a
-   file can get wrong (a number where an ID should be text, a date that is not a date, a child twice);
+   file can get wrong (a number where an ID should be text, a date that is not a date, a child twice,
+   a row for another county: its county column or its school code);
 2. in one transaction, the rows are matched to the children and cases the ledger already holds
    (children by ID or registry number, cases by child and dropout date), checked against them
-   (an open case in another county, a status that would go backwards, recorded history that differs),
-   and, unless it is a dry run, written through services.ledger_bulk_write.
+   (a child another county holds, an open case in another county, a status that would go backwards,
+   recorded history that differs), and, unless it is a dry run, written through services.ledger_bulk_write.
 A row that matches the ledger exactly changes nothing, so importing the same file twice is a no-op.
+
+A child is one record for the whole country: a row may change the details of a child the importing county
+holds (students.access.may_change_identity), each change recorded with the file and row it came from; a row
+that would change a child another county holds, or open a case for them, is a problem naming that county only.
 """
 
 import datetime
@@ -26,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from counties.models import Division, School
 
+from .access import holding_case_of
 from .choices import OPEN_STATUSES, Status
 from .identifiers import id_birth_date, id_gender
 from .ledger_columns import BY_KEY, CHOICES, COLUMNS, Kind, label, match_headers, normalise, vocabulary
@@ -51,6 +57,7 @@ from .services import (
     StudentData,
     case_open_problems,
     effective_date_problems,
+    held_elsewhere_message,
     ledger_bulk_write,
     rules_as_of_today,
     status_details_problems,
@@ -163,6 +170,7 @@ class RowChecker:
         self.headers = headers
         self.county = county
         self.schools = dict(School.objects.filter(county=county).values_list("code", "pk"))
+        self.county_spellings = county_spellings(county) if "county" in self.positions else set()
         self.closure_reasons: dict[str, int] = {}
         for pk, code, name, name_en in ClosureReason.objects.values_list("pk", "code", "name", "name_en"):
             for spelling in (code, name, name_en):
@@ -267,6 +275,13 @@ class RowChecker:
                 "school_code",
                 _("No school with the code %(code)s in %(county)s.")
                 % {"code": school_code, "county": self.county.name},
+            )
+        county_cell = values.get("county") or ""
+        if county_cell and normalise(county_cell) not in self.county_spellings:
+            fail(
+                "county",
+                _("This row is for another county (%(value)s); this file is imported into the ledger of %(county)s.")
+                % {"value": county_cell, "county": self.county.name},
             )
         grade = values.get("grade")
         dropout_date = values.get("dropout_date")
@@ -387,6 +402,22 @@ class RowChecker:
         return found
 
 
+COUNTY_SUFFIXES = ("自治县", "自治旗", "县", "区", "市", "旗")
+
+
+def county_spellings(county: Division) -> set[str]:
+    """How a county column may name the county: its code, its name with or without 县 (区, 市, ...), with its
+    province's and prefecture's names before it. Normalised as `normalise` leaves them."""
+    names = {county.name}
+    for suffix in COUNTY_SUFFIXES:
+        if county.name.endswith(suffix) and len(county.name) > len(suffix) + 1:
+            names.add(county.name.removesuffix(suffix))
+            break
+    parents = [area.name for area in (county.province, county.prefecture) if area is not None and area.pk != county.pk]
+    names |= {"".join([*parents, county.name]), "".join([*parents[-1:], county.name])}
+    return {county.code} | {normalise(name) for name in names}
+
+
 def _remembering(read: Callable) -> Callable:
     """`read`, remembering its answer for each cell value seen (ledgers repeat the same few values)."""
     seen: dict = {}
@@ -494,7 +525,14 @@ def _load_cases(student_ids: list[int]) -> dict[int, list[LedgerCase]]:
 class Reconciler:
     """Matches checked rows to the ledger and plans the writes; reports what the ledger forbids."""
 
-    def __init__(self, rows: list[Row], county: Division, present: set[str], problem: Callable[..., Problem]):
+    def __init__(
+        self,
+        rows: list[Row],
+        county: Division,
+        present: set[str],
+        problem: Callable[..., Problem],
+        describe_row: Callable[[int], str] = str,
+    ):
         self.rows = rows
         # Only the columns the file has are compared and updated; the others keep what the ledger holds.
         self.kept_student_fields = [
@@ -503,6 +541,7 @@ class Reconciler:
         self.keeps_reason_detail = "reason_detail" not in present
         self.county = county
         self.problem = problem
+        self.describe_row = describe_row  # the why of the identity changes a row makes (IdentityChange.detail)
         self.problems: list[Problem] = []
         self.students: dict[str, BulkStudent] = {}
         self.cases: list[BulkCase] = []
@@ -595,9 +634,14 @@ class Reconciler:
             changed = (
                 changed or data.id_number != current["id_number"] or data.registry_number != current["registry_number"]
             )
-            student = BulkStudent(data, pk=found["id"], changed=changed)
+            before = {name: found[name] for name in STUDENT_DATA_FIELDS}
+            student = BulkStudent(
+                data, pk=found["id"], changed=changed, before=before, detail=self.describe_row(first.number)
+            )
         self.students[child] = student
         existing = {case.dropout_date: case for case in ledger_cases.get(found["id"], [])} if found else {}
+        if found is not None and self._held_elsewhere(rows, student, existing, ledger_cases.get(found["id"], [])):
+            return
         planned: list[tuple[Row, BulkCase]] = []
         seen: dict[datetime.date, Row] = {}
         for row in sorted(rows, key=lambda r: r.dropout_date):
@@ -640,6 +684,29 @@ class Reconciler:
                 self.outcome[row] = "updated"
             else:
                 self.outcome[row] = "unchanged"
+
+    def _held_elsewhere(
+        self, rows: list[Row], student: BulkStudent, existing: dict[datetime.date, LedgerCase], cases: list[LedgerCase]
+    ) -> bool:
+        """Whether another county holds the child (students.access.may_change_identity) and a row would change
+        them or open a case for them. Each such row is a problem that names that county, and nothing else of it.
+
+        A row of one of the importing county's own older cases, which leaves the child as the ledger holds them,
+        is the county's own history and goes on; a row of another county's case is _plan_case's problem.
+        """
+        holder = holding_case_of(cases)
+        if holder is None or holder.county_id == self.county.pk:
+            return False
+        refused = [
+            row
+            for row in rows
+            if row.dropout_date not in existing
+            or (student.changed and existing[row.dropout_date].county_id == self.county.pk)
+        ]
+        message = held_elsewhere_message(holder.county_name, open_case=holder.status in OPEN_STATUSES)
+        for row in refused:
+            self.problems.append(self.problem(row.number, "id_number", _identifier(row), message))
+        return bool(refused)
 
     def _one_open_case(self, rows, planned, existing, student) -> bool:
         """A child has one open case at most, anywhere: the rule case_open enforces, after the file applies."""
@@ -799,10 +866,24 @@ def import_ledger(
     dry_run: bool = False,
     filename: str = "",
     progress: Progress | None = None,
+    job_id: int | None = None,
 ) -> ImportResult:
-    """Check every row of a ledger file and, unless it is a dry run or a row has a problem, import them all."""
+    """Check every row of a ledger file and, unless it is a dry run or a row has a problem, import them all.
+
+    `filename` and `job_id` (the LedgerJob it runs for) name where each change of a child's details came from.
+    """
+    describe_row = _row_describer(filename or Path(path).name, job_id)
     with rules_as_of_today(), _no_cyclic_gc():
-        return _import(path, county, user, dry_run, filename, progress or (lambda done, total: None))
+        return _import(path, county, user, dry_run, filename, progress or (lambda done, total: None), describe_row)
+
+
+def _row_describer(filename: str, job_id: int | None) -> Callable[[int], str]:
+    """The why of an identity change an import makes: the job, the file and the row."""
+    if job_id is None:
+        template = _("Import of %(file)s, row %(row)d")
+    else:
+        template = _("Import job %(job)d, %(file)s, row %(row)d")
+    return lambda row: template % {"job": job_id, "file": filename, "row": row}
 
 
 @contextmanager
@@ -817,7 +898,9 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _import(path, county: Division, user, dry_run: bool, filename: str, report: Progress) -> ImportResult:
+def _import(
+    path, county: Division, user, dry_run: bool, filename: str, report: Progress, describe_row: Callable[[int], str]
+) -> ImportResult:
     result = ImportResult(dry_run=dry_run)
     try:
         with open_sheet(path, filename) as sheet:
@@ -833,7 +916,11 @@ def _import(path, county: Division, user, dry_run: bool, filename: str, report: 
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, county.pk])
         reconciler = Reconciler(
-            rows, county, set(result.header_names), lambda *args: _row_problem(result.header_names, *args)
+            rows,
+            county,
+            set(result.header_names),
+            lambda *args: _row_problem(result.header_names, *args),
+            describe_row,
         )
         reconciler.run()
         if reconciler.problems:

@@ -5,6 +5,10 @@ imported again unchanged. Each column has a Chinese header (the default template
 (the English variant) and the variants county offices use in their own spreadsheets. Headers are
 matched by name, in any order, after normalising width, case, spaces and notes in brackets.
 
+A file is one county's ledger, so it needs no column for the county; county offices' own spreadsheets often
+have one all the same. It is read only to check each row belongs to the county imported (CHECKED_COLUMNS),
+never written by the template or the export.
+
 Vocabularies (gender, reason, status, ...) are read as codes, Chinese labels or English labels. The
 Chinese labels here are the ledger's own wording, fixed so that a file written today reads the same
 tomorrow; the translation catalogue's wording is accepted as well.
@@ -154,7 +158,31 @@ COLUMNS: tuple[Column, ...] = (
     Column("closure_reason", "销号原因", "Closure reason", Kind.CHOICE, ("其他销号原因",), width=14),
 )
 
-BY_KEY = {column.key: column for column in COLUMNS}
+# Read on import only to check that a row is for the county imported: a row for another county is a problem.
+CHECKED_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "county",
+        "县区",
+        "County",
+        Kind.CODE,
+        (
+            "县",  # 县（市、区）, 县(区) once the note in brackets is dropped
+            "区县",
+            "县市区",
+            "县区名称",
+            "区县名称",
+            "所在县区",
+            "所属县区",
+            "县区代码",
+            "区县代码",
+            "county code",
+            "district",
+        ),
+        width=10,
+    ),
+)
+
+BY_KEY = {column.key: column for column in (*COLUMNS, *CHECKED_COLUMNS)}
 
 # The ledger's own Chinese wording (first label: the one written on export), then accepted variants.
 GENDER_ZH = {Gender.MALE: ("男", "男性"), Gender.FEMALE: ("女", "女性")}
@@ -233,7 +261,7 @@ def normalise_header(text: object) -> str:
 def header_index() -> dict[str, str]:
     """Every accepted header, normalised, to its column key."""
     index: dict[str, str] = {}
-    for column in COLUMNS:
+    for column in (*COLUMNS, *CHECKED_COLUMNS):
         for name in (column.key, column.zh, column.en, *column.variants):
             index.setdefault(normalise_header(name), column.key)
     return index

@@ -6,6 +6,7 @@ update the case's summary fields together, under a row lock, so the summary alwa
 
 import csv
 import datetime
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,8 +21,8 @@ from psycopg2.extras import execute_values
 
 from counties.models import School
 
-from .access import scope_for
-from .choices import OPEN_STATUSES, Placement, Status, VisitMethod, VisitorRole, VisitOutcome
+from .access import holding_case, may_change_identity, scope_for
+from .choices import OPEN_STATUSES, IdentitySource, Placement, Status, VisitMethod, VisitorRole, VisitOutcome
 from .identifiers import (
     id_birth_date,
     id_gender,
@@ -34,6 +35,7 @@ from .models import (
     CaseEvent,
     ClosureReason,
     DropoutCase,
+    IdentityChange,
     LedgerCorrection,
     PersuasionVisit,
     ResponsiblePerson,
@@ -216,18 +218,17 @@ def case_open(
     if errors:
         raise ValidationError(errors)
     if isinstance(student, StudentData):
-        student = student_get_or_create(data=student)
+        student = student_get_or_create(
+            data=student, user=user, detail=_("New case at %(school)s") % {"school": school.name}
+        )
     open_case = DropoutCase.objects.filter(student=student, status__in=OPEN_STATUSES).select_related("county").first()
     if open_case is not None:
         # The user may not see that case: its county's name tells them whom to ask, and nothing else of it is told.
         if open_case.county_id != school.county_id:
-            message = _(
-                "This child already has an open case in another county (%(county)s); ask that county to hand "
-                "the case over."
-            )
+            message = held_elsewhere_message(open_case.county.name, open_case=True)
         else:
-            message = _("This child already has an open case in %(county)s.")
-        raise ValidationError(message % {"county": open_case.county.name}, code="already_open")
+            message = _("This child already has an open case in %(county)s.") % {"county": open_case.county.name}
+        raise ValidationError(message, code="already_open")
     case = DropoutCase(
         student=student,
         county_id=school.county_id,
@@ -266,40 +267,70 @@ def _first_day_on_ledger(student_ids: list[int]) -> datetime.date | None:
     return DropoutCase.objects.filter(student_id__in=student_ids).aggregate(day=Min("dropout_date"))["day"]
 
 
-@transaction.atomic
-def student_update(*, student: Student, changes: dict) -> Student:
-    """Correct a child's identity. The same checks as on entry; the ID number stays unique.
+def _stored(name: str, value):
+    """A detail as the ledger stores it: blank identifiers are NULL, so that uniqueness ignores them."""
+    return (value or None) if name in ("id_number", "registry_number") else value
 
-    A correction of a detail the figures count by is recorded, so that past totals are recomputed.
+
+def _as_json(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def identity_changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for each detail that differs, as IdentityChange.changes holds them."""
+    return {
+        name: [_as_json(before[name]), _as_json(after[name])]
+        for name in STUDENT_DATA_FIELDS
+        if before[name] != after[name]
+    }
+
+
+@transaction.atomic
+def student_update(
+    *, student: Student, changes: dict, user=None, source: str = IdentitySource.ADMIN, detail: str = ""
+) -> Student:
+    """Correct a child's identity, as the holding county, the ministry or an administrator may (students.access).
+
+    The same checks as on entry; the ID number stays unique. The values before are read from the database, on a
+    locked row, never from `student`: the admin hands over an instance its form has already changed. Each change is
+    recorded with who, when, why (`source`, `detail`) and every field's old and new value (IdentityChange); a
+    correction of a detail the figures count by asks the nightly totals to recompute the child's days. The source
+    defaults to the administration pages, whose call names none; forms and imports name theirs.
     """
-    before = [getattr(student, name) for name in FIGURE_STUDENT_FIELDS]
-    fields = {name: getattr(student, name) for name in STUDENT_DATA_FIELDS}
-    fields.update({k: v for k, v in changes.items() if k in fields})
+    if not may_change_identity(user, student):
+        raise PermissionDenied(_("Only the county that holds this child's case can change the child's details."))
+    locked = Student.objects.select_for_update().get(pk=student.pk)
+    before = {name: _stored(name, getattr(locked, name)) for name in STUDENT_DATA_FIELDS}
+    fields = {**before, **{name: value for name, value in changes.items() if name in before}}
     data = student_clean(
         StudentData(
             **{**fields, "id_number": fields["id_number"] or "", "registry_number": fields["registry_number"] or ""}
         )
     )
-    for name, value in data.__dict__.items():
-        if name in ("id_number", "registry_number"):
-            value = value or None  # blank identifiers are stored as NULL so uniqueness ignores them
-        if name != "extra":
-            setattr(student, name, value)
-    student.full_clean()
-    student.save()
-    if [getattr(student, name) for name in FIGURE_STUDENT_FIELDS] != before:
-        correction_record(_first_day_on_ledger([student.pk]))
+    after = {name: _stored(name, getattr(data, name)) for name in STUDENT_DATA_FIELDS}
+    changed = [name for name in STUDENT_DATA_FIELDS if after[name] != before[name]]
+    for name, value in after.items():
+        setattr(student, name, value)
+    if not changed:
+        return student
+    for name in changed:
+        setattr(locked, name, after[name])
+    locked.full_clean()
+    locked.save(update_fields=changed)
+    IdentityChange.objects.create(
+        student=locked,
+        changed_by=user,
+        source=source,
+        detail=detail[: IdentityChange._meta.get_field("detail").max_length],
+        changes=identity_changes(before, after),
+    )
+    if any(name in FIGURE_STUDENT_FIELDS for name in changed):
+        correction_record(_first_day_on_ledger([locked.pk]))
     return student
 
 
-def student_get_or_create(*, data: StudentData) -> Student:
-    """The child with this ID number (or registry number), created if the ledger does not know them.
-
-    Identifiers that the ledger holds for two different children, or for one child with a different second
-    identifier, are refused, as the import refuses them: the case would otherwise be opened on another child,
-    perhaps another county's. The refusal shows none of the values the ledger holds.
-    """
-    data = student_clean(data)
+def _find_student(data: StudentData) -> Student | None:
+    """The child the ledger holds with these identifiers; identifiers that disagree with the ledger are refused."""
     existing = None
     if data.id_number:
         existing = Student.objects.filter(id_number=data.id_number).first()
@@ -322,8 +353,72 @@ def student_get_or_create(*, data: StudentData) -> Student:
                 {"registry_number": _("The ledger holds this ID number with a different registry number.")}
             )
         existing = existing or by_registry
+    return existing
+
+
+def held_elsewhere_message(county_name: str, *, open_case: bool) -> str:
+    """What a county is told of a child another county holds: that county's name, whom to ask, nothing else."""
+    if open_case:
+        message = _(
+            "This child already has an open case in another county (%(county)s); ask that county to hand the case over."
+        )
+    else:
+        message = _(
+            "This child is on the ledger of another county (%(county)s); ask that county to hand the child over."
+        )
+    return message % {"county": county_name}
+
+
+def _refuse_held_elsewhere(user, student: Student) -> None:
+    """Refuse a child whose identity the user may not change, naming the county that holds them and nothing else."""
+    holder = holding_case(student)
+    scope = scope_for(user)
+    own_county = scope.school.county_id if scope.school is not None else getattr(scope.division, "pk", None)
+    if holder.county_id != own_county:
+        raise ValidationError(
+            held_elsewhere_message(holder.county.name, open_case=holder.is_open), code="held_elsewhere"
+        )
+    # A principal, and the child is on another school's part of their own county's ledger.
+    if holder.is_open:
+        message, code = _("This child already has an open case in %(county)s."), "already_open"
+    else:
+        message = _(
+            "This child is on the ledger of another school in %(county)s; ask the county's officials to open the case."
+        )
+        code = "held_in_county"
+    raise ValidationError(message % {"county": holder.county.name}, code=code)
+
+
+# The details a new case's form may leave blank, where a blank keeps what the ledger holds. The others (name,
+# gender, birth date, ethnicity, the circumstances) always have a value on the form, and it is the child's now.
+KEPT_WHEN_BLANK = ("id_number", "registry_number", "hukou_place", "address", "guardian_name", "guardian_phone")
+
+
+def student_get_or_create(
+    *, data: StudentData, user=None, source: str = IdentitySource.FORM, detail: str = ""
+) -> Student:
+    """The child with this ID number (or registry number), created if the ledger does not know them.
+
+    Identifiers that the ledger holds for two different children, or for one child with a different second
+    identifier, are refused, as the import refuses them: the case would otherwise be opened on another child,
+    perhaps another county's. The refusal shows none of the values the ledger holds.
+
+    A child the ledger knows is never linked silently: a user who may not change the child's identity (another
+    county holds the child, students.access.may_change_identity) is refused with that county's name only, so that
+    they can ask for a handover; for one who may, the typed details that differ from the ledger's are applied as
+    a correction through student_update, recorded with the old values (`source`, `detail`).
+    """
+    data = student_clean(data)
+    existing = _find_student(data)
     if existing is not None:
-        return existing
+        if not may_change_identity(user, existing):
+            _refuse_held_elsewhere(user, existing)
+        typed = {
+            name: getattr(data, name)
+            for name in STUDENT_DATA_FIELDS
+            if getattr(data, name) or name not in KEPT_WHEN_BLANK
+        }
+        return student_update(student=existing, changes=typed, user=user, source=source, detail=detail)
     values = {k: v for k, v in data.__dict__.items() if k != "extra"}
     values["id_number"] = values["id_number"] or None
     values["registry_number"] = values["registry_number"] or None
@@ -529,11 +624,17 @@ def case_set_responsible_persons(*, case: DropoutCase, persons: list[dict], user
 
 @dataclass(eq=False)
 class BulkStudent:
-    """A child to create (pk None) or to update (`changed`) in a batch; `data` has passed student_clean."""
+    """A child to create (pk None) or to update (`changed`) in a batch; `data` has passed student_clean.
+
+    An update carries the ledger's details `before` it, and `detail`, the why of its IdentityChange (the file
+    and the row it comes from).
+    """
 
     data: StudentData
     pk: int | None = None
     changed: bool = False
+    before: dict = field(default_factory=dict)
+    detail: str = ""
 
 
 @dataclass
@@ -604,6 +705,7 @@ CASE_COLUMNS = {
     "closure_reason_id": "bigint",
     "version": "integer",
 }
+IDENTITY_CHANGE_COLUMNS = ("student_id", "changed_by_id", "at", "source", "detail", "changes")
 EVENT_COLUMNS = (
     "case_id",
     "from_status",
@@ -723,6 +825,23 @@ def _update_rows(cursor, table: str, columns: dict[str, str], rows: list[tuple])
     )
 
 
+def _identity_change_rows(students: list[BulkStudent], user_id: int | None, now: str) -> Iterator[tuple]:
+    detail_length = IdentityChange._meta.get_field("detail").max_length
+    for student in students:
+        after = {name: _stored(name, getattr(student.data, name)) for name in STUDENT_DATA_FIELDS}
+        before = {name: _stored(name, student.before.get(name)) for name in STUDENT_DATA_FIELDS}
+        changes = identity_changes(before, after)
+        if changes:
+            yield (
+                student.pk,
+                user_id,
+                now,
+                IdentitySource.IMPORT,
+                student.detail[:detail_length],
+                json.dumps(changes, ensure_ascii=False),
+            )
+
+
 def _student_values(student: BulkStudent) -> tuple:
     data = student.data
     return tuple(
@@ -736,7 +855,10 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
     """Create and update many students and cases at once, recording every status change as an event.
 
     The rules are those of case_open and case_change_status; the writes are COPY and set-based
-    UPDATEs in one transaction. Returns the number of events recorded.
+    UPDATEs in one transaction. Each child updated gets an IdentityChange (source: import) with the old
+    and new value of every detail that changed, all of them in one COPY. The caller has checked that the
+    importing county holds those children (students.access.may_change_identity). Returns the number of
+    events recorded.
     """
     events_by_case = [(case, _bulk_apply_rules(case)) for case in cases]
     now = timezone.now().isoformat()  # formatted once, not once per row
@@ -799,6 +921,12 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
         ]
         copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, events)
+        copy_rows(
+            cursor,
+            "students_identitychange",
+            IDENTITY_CHANGE_COLUMNS,
+            _identity_change_rows(changed_students, user_id, now),
+        )
     # Details put right may change the figures of every day those cases were on the ledger. An import
     # does not tell which details changed, so any change counts: the next run recomputes from there.
     corrected = [case.dropout_date for case in changed_cases if case.changed]

@@ -110,6 +110,7 @@ def _run_import(job: LedgerJob) -> None:
         dry_run=bool(job.params.get("dry_run")),
         filename=job.params.get("filename") or Path(job.input_file.name).name,
         progress=_ProgressWriter(job),
+        job_id=job.pk,
     )
     job.counts = {**result.counts(), "dry_run": result.dry_run, "encoding": result.encoding}
     job.report = {"problems": [p.as_dict() for p in result.problems], "warnings": result.warnings}
@@ -160,3 +161,13 @@ def export_filename(job: LedgerJob) -> str:
 
 def save_upload(job: LedgerJob, name: str, content: bytes) -> None:
     job.input_file.save(name, ContentFile(content), save=False)
+
+
+@shared_task(soft_time_limit=30 * 60, time_limit=35 * 60)
+def find_duplicates() -> int:
+    """The nightly search for records that are probably one child (students.duplicates); returns how many new."""
+    from .duplicates import duplicates_find
+
+    found = duplicates_find()
+    logger.info("duplicate search: %d new candidates", found)
+    return found

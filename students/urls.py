@@ -15,6 +15,21 @@ urlpatterns = [
     path("<int:pk>/relapse/", views.case_relapse, name="case-relapse"),
     path("<int:pk>/responsible/", views.case_responsible, name="case-responsible"),
     path("disclosures/", views.disclosure_log, name="disclosure-log"),
+    # Records that are probably one child: candidates, decisions, merges (students.views.duplicates).
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/", views.duplicate_detail, name="duplicate-detail"),
+    path("duplicates/<int:pk>/merge/", views.duplicate_merge, name="duplicate-merge"),
+    path("duplicates/<int:pk>/not-same/", views.duplicate_not_same, name="duplicate-not-same"),
+    path("duplicates/merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),
+    # Handovers of cases between counties (students.views.handover).
+    path("<int:pk>/handover/", views.case_handover, name="case-handover"),
+    path("handovers/", views.handover_list, name="handover-list"),
+    path("handovers/stuck/", views.handover_stuck, name="handover-stuck"),
+    path("handovers/claim/", views.handover_claim, name="handover-claim"),
+    path("handovers/<int:pk>/", views.handover_detail, name="handover-detail"),
+    path("handovers/<int:pk>/accept/", views.handover_accept, name="handover-accept"),
+    path("handovers/<int:pk>/decline/", views.handover_decline, name="handover-decline"),
+    path("handovers/<int:pk>/cancel/", views.handover_cancel, name="handover-cancel"),
     # Spreadsheet import and export, their background jobs, the monthly report (students.views_jobs).
     path("import/template/", views_jobs.import_template, name="import-template"),
     path("import/<str:county_code>/", views_jobs.import_upload, name="import-upload"),

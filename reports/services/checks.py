@@ -3,7 +3,9 @@
 `derive_day` re-derives a day's figures from the case events, independently of the dates the totals
 are computed from: a case is open at the end of day d when its last event effective on or before d
 (the latest recorded, among events of the same day) leaves it dropped out or being persuaded; a new
-dropout is a case's first event, a return an event to "returned", a closure an event to "closed".
+dropout is a case's first event, a return an event to "returned", a closure an event to "closed". A case
+handed over between counties counts in the county that held it at the end of day d: the receiving county of
+its last accepted handover dated on or before d, else the giving county of its first one, else its county.
 """
 
 import datetime
@@ -14,7 +16,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from counties.models import CountyGroup, CountyGroupMembership, Division, Level
-from students.choices import Status
+from students.choices import HandoverStatus, Status
 
 from ..models import FIGURE_COLUMNS, AreaLevel, DailyTotal
 from .sql import BREAKDOWNS, OPEN
@@ -23,30 +25,53 @@ from .totals import baseline_date
 ACTIVITY = ("new_count", "returned_count", "closed_count")
 SPARSE_LEVELS = (AreaLevel.COUNTY, AreaLevel.PREFECTURE)
 
+# The county holding each handed-over case at the end of %(day)s, read from its accepted handovers.
+HELD_ON_DAY = f"""
+    handed_to AS (
+        SELECT DISTINCT ON (case_id) case_id, to_county_id AS county_id
+        FROM students_handover
+        WHERE status = '{HandoverStatus.ACCEPTED.value}' AND handed_over_on <= %(day)s
+        ORDER BY case_id, handed_over_on DESC, id DESC
+    ),
+    not_yet_handed AS (
+        SELECT DISTINCT ON (case_id) case_id, from_county_id AS county_id
+        FROM students_handover
+        WHERE status = '{HandoverStatus.ACCEPTED.value}' AND handed_over_on > %(day)s
+        ORDER BY case_id, handed_over_on, id
+    )"""
+HOLDER = "COALESCE(handed_to.county_id, not_yet_handed.county_id, c.county_id)"
+HOLDER_JOINS = """
+    LEFT JOIN handed_to ON handed_to.case_id = c.id
+    LEFT JOIN not_yet_handed ON not_yet_handed.case_id = c.id"""
+
 DERIVE_OPEN = f"""
     WITH last AS (
         SELECT DISTINCT ON (e.case_id) e.case_id, e.to_status
         FROM students_caseevent e
         WHERE e.effective_date <= %(day)s
         ORDER BY e.case_id, e.effective_date DESC, e.id DESC
-    )
-    SELECT c.county_id, {", ".join(f"sum({expr})" for expr in BREAKDOWNS.values())}
+    ),
+    {HELD_ON_DAY}
+    SELECT {HOLDER}, {", ".join(f"sum({expr})" for expr in BREAKDOWNS.values())}
     FROM last
     JOIN students_dropoutcase c ON c.id = last.case_id
     JOIN students_student s ON s.id = c.student_id
+    {HOLDER_JOINS}
     WHERE last.to_status IN ({OPEN})
-    GROUP BY c.county_id
+    GROUP BY 1
 """
 
 DERIVE_ACTIVITY = f"""
-    SELECT c.county_id,
+    WITH {HELD_ON_DAY}
+    SELECT {HOLDER},
            count(*) FILTER (WHERE e.from_status = ''),
            count(*) FILTER (WHERE e.to_status = '{Status.RETURNED.value}'),
            count(*) FILTER (WHERE e.to_status = '{Status.CLOSED.value}')
     FROM students_caseevent e
     JOIN students_dropoutcase c ON c.id = e.case_id
+    {HOLDER_JOINS}
     WHERE e.effective_date = %(day)s
-    GROUP BY c.county_id
+    GROUP BY 1
 """
 
 Key = tuple[str, int | None]  # (level, division or group id; None for the nation)

@@ -12,6 +12,16 @@ such row then stands for every day until the county's next move, so the statemen
 county-day without ever building a grid of every county times every day, and never joins cases to
 days (the "interval join" that makes a naive backfill slow).
 
+A case handed over between counties (students.handover) counts in the county that held it on each day:
+its accepted handovers split it into segments, one per holding county (`segments`): the old county holds
+it on the days before handed_over_on, the new one from that day on. Each segment enters the moves like a
+case of its own, +1 when it starts holding the case open (the dropout date, the handover date or the
+first day of the range) and -1 when it stops (the next handover date, or the strike-off for the last
+segment). Only the segment holding the case on its dropout date counts the new dropout, and only the last
+one the return or closure (a handover is dated on or after the case's latest event, so every strike-off
+falls in the last segment): a handover is neither. A case never handed over is one segment, its county's,
+so it costs one probe into a hash of the few accepted handovers.
+
 A single night is counted directly instead (one_day_county_rows_sql): the same rows, fewer steps.
 
 REFERENCE_COUNTY_ROWS is the same county-day computation written the plain way, as one hand-written
@@ -21,7 +31,7 @@ product's statements against it, and it can be timed beside a run.
 
 from django.db import connection
 
-from students.choices import OPEN_STATUSES, Gender, Reason
+from students.choices import OPEN_STATUSES, Gender, HandoverStatus, Reason
 
 from ..models import FIGURE_COLUMNS
 
@@ -49,42 +59,84 @@ STAGED_COLUMNS = ", ".join(["run_id", "level", "division_id", "group_id", "day",
 FIGURES = ", ".join(FIGURE_COLUMNS)
 
 
+# The counties that held each handed-over case, and from when to when: one row per segment, `seg_from`
+# NULL for the first (from the dropout), `seg_to` NULL for the last (to the strike-off, or still open).
+# Handovers of a case follow each other in date order (students.handover), several on one day in id order.
+SEGMENTS_CTE = f"""
+    handed AS MATERIALIZED (
+        SELECT case_id, from_county_id, to_county_id, handed_over_on,
+               row_number() OVER w AS n, lead(handed_over_on) OVER w AS next_on
+        FROM students_handover
+        WHERE status = '{HandoverStatus.ACCEPTED.value}'
+        WINDOW w AS (PARTITION BY case_id ORDER BY handed_over_on, id)
+    ),
+    segments AS (
+        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from, handed_over_on AS seg_to
+        FROM handed WHERE n = 1
+        UNION ALL
+        SELECT case_id, to_county_id, handed_over_on, next_on FROM handed
+    )"""
+
+# Read from a case `c` LEFT JOINed to its segments `g`: the county holding it, and the days it holds it
+# open [enter, leave) (leave NULL: still open).
+HOLDER = "COALESCE(g.county_id, c.county_id)"
+ENTER = "GREATEST(c.dropout_date, g.seg_from)"
+LEAVE = "COALESCE(g.seg_to, c.struck_off_on)"
+IS_LAST = "g.seg_to IS NULL"
+# Whether this segment holds the case on its dropout date (it then counts the new dropout).
+HOLDS_DROPOUT = (
+    "((g.seg_from IS NULL OR g.seg_from <= c.dropout_date) AND (g.seg_to IS NULL OR g.seg_to > c.dropout_date))"
+)
+
+
+def _in_province(province_filter: bool) -> str:
+    if not province_filter:
+        return ""
+    return f"AND {HOLDER} IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
+
+
 def _cases_cte(*, province_filter: bool) -> str:
-    """The cases that are open on some day of [from, to], with their 0/1 attributes."""
+    """Each county's hold on a case (a segment) that is open on some day of [from, to] or ends in it, with the
+    case's 0/1 attributes."""
     attributes = ",\n           ".join(f"{expr} AS {name}" for name, expr in BREAKDOWNS.items())
-    where_province = (
-        "AND c.county_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
-        if province_filter
-        else ""
-    )
     return f"""
+    {SEGMENTS_CTE},
     cases AS (
-        SELECT c.county_id, c.dropout_date, c.struck_off_on,
-               (c.returned_on IS NOT NULL)::int AS by_return,
-               (c.returned_on IS NULL AND c.closure_reason_id IS NOT NULL)::int AS by_closure,
+        SELECT {HOLDER} AS county_id, {ENTER} AS enter_on, {LEAVE} AS leave_on,
+               {HOLDS_DROPOUT}::int AS holds_dropout,
+               ({IS_LAST} AND c.returned_on IS NOT NULL)::int AS by_return,
+               ({IS_LAST} AND c.returned_on IS NULL AND c.closure_reason_id IS NOT NULL)::int AS by_closure,
                {attributes}
         FROM students_dropoutcase c
         JOIN students_student s ON s.id = c.student_id
+        LEFT JOIN segments g ON g.case_id = c.id
         WHERE c.dropout_date <= %(to)s
           AND (c.struck_off_on IS NULL OR c.struck_off_on >= %(from)s)
-          {where_province}
+          AND (g.seg_from IS NULL OR g.seg_from <= %(to)s)
+          AND (g.seg_to IS NULL OR g.seg_to >= %(from)s)
+          {_in_province(province_filter)}
     )"""
 
 
 def _moves_ctes() -> str:
-    """`daily`: per county and day, the change in every open figure and the day's activity."""
+    """`daily`: per county and day, the change in every open figure and the day's activity.
+
+    A segment that holds the case open for no whole day (two handovers on one day, or one on the dropout
+    date) moves +1 and -1 on the same day, which cancel.
+    """
     plus = ", ".join(f"{name}" for name in OPEN_FIGURES)
     minus = ", ".join(f"-{name}" for name in OPEN_FIGURES)
     sums = ", ".join(f"sum({name})::int AS {name}" for name in OPEN_FIGURES)
     return f"""
     moves AS (
-        SELECT county_id, GREATEST(dropout_date, %(from)s::date) AS day,
-               (dropout_date >= %(from)s)::int AS new_count, 0 AS returned_count, 0 AS closed_count, {plus}
+        SELECT county_id, GREATEST(enter_on, %(from)s::date) AS day,
+               (holds_dropout = 1 AND enter_on >= %(from)s)::int AS new_count, 0 AS returned_count,
+               0 AS closed_count, {plus}
         FROM cases
         UNION ALL
-        SELECT county_id, struck_off_on, 0, by_return, by_closure, {minus}
+        SELECT county_id, leave_on, 0, by_return, by_closure, {minus}
         FROM cases
-        WHERE struck_off_on <= %(to)s
+        WHERE leave_on <= %(to)s
     ),
     daily AS (
         SELECT county_id, day, sum(new_count)::int AS new_count, sum(returned_count)::int AS returned_count,
@@ -141,20 +193,18 @@ def county_rows_sql(*, province_filter: bool) -> str:
 def one_day_county_rows_sql(*, province_filter: bool) -> str:
     """INSERT into the staging table the county rows of the single day %(from)s (= %(to)s).
 
-    The same rows as county_rows_sql for a range of one day, counted directly (a night's run).
+    The same rows as county_rows_sql for a range of one day, counted directly (a night's run), each case
+    in the county holding it that day.
     """
-    where_province = (
-        "AND c.county_id IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
-        if province_filter
-        else ""
-    )
-    is_open = "(c.struck_off_on IS NULL OR c.struck_off_on > %(from)s)"
+    is_open = f"({LEAVE} IS NULL OR {LEAVE} > %(from)s)"
     counts = {
         **{name: f"COALESCE(sum({expr}) FILTER (WHERE {is_open}), 0)::int" for name, expr in BREAKDOWNS.items()},
         "new_count": "count(*) FILTER (WHERE c.dropout_date = %(from)s)::int",
-        "returned_count": "count(*) FILTER (WHERE c.struck_off_on = %(from)s AND c.returned_on IS NOT NULL)::int",
+        "returned_count": (
+            f"count(*) FILTER (WHERE c.struck_off_on = %(from)s AND {IS_LAST} AND c.returned_on IS NOT NULL)::int"
+        ),
         "closed_count": (
-            "count(*) FILTER (WHERE c.struck_off_on = %(from)s AND c.returned_on IS NULL "
+            f"count(*) FILTER (WHERE c.struck_off_on = %(from)s AND {IS_LAST} AND c.returned_on IS NULL "
             "AND c.closure_reason_id IS NOT NULL)::int"
         ),
     }
@@ -164,16 +214,21 @@ def one_day_county_rows_sql(*, province_filter: bool) -> str:
         else f"d.{name}"
         for name in FIGURE_COLUMNS
     ]
+    # Only the segment holding the case at the end of the day: one that ends that day holds nothing then.
     return f"""
     INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH day_counts AS (
-        SELECT c.county_id, {", ".join(f"{expr} AS {name}" for name, expr in counts.items())}
+    WITH {SEGMENTS_CTE},
+    day_counts AS (
+        SELECT {HOLDER} AS county_id, {", ".join(f"{expr} AS {name}" for name, expr in counts.items())}
         FROM students_dropoutcase c
         JOIN students_student s ON s.id = c.student_id
+        LEFT JOIN segments g ON g.case_id = c.id
         WHERE c.dropout_date <= %(from)s
           AND (c.struck_off_on IS NULL OR c.struck_off_on >= %(from)s)
-          {where_province}
-        GROUP BY c.county_id
+          AND (g.seg_from IS NULL OR g.seg_from <= %(from)s)
+          AND (g.seg_to IS NULL OR g.seg_to > %(from)s)
+          {_in_province(province_filter)}
+        GROUP BY 1
     )
     SELECT %(run)s, 'county', d.county_id, NULL, %(from)s::date, {", ".join(out)}
     FROM day_counts d
@@ -349,7 +404,7 @@ REFERENCE_COUNTY_ROWS = f"""
     ),
     baselines AS (
         SELECT county_id, count(*) AS open_count FROM cases
-        WHERE dropout_date <= %(baseline)s AND (struck_off_on IS NULL OR struck_off_on > %(baseline)s)
+        WHERE enter_on <= %(baseline)s AND (leave_on IS NULL OR leave_on > %(baseline)s)
         GROUP BY county_id
     )
     SELECT series.county_id, series.day,

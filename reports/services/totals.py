@@ -5,7 +5,9 @@ What is stored (see also DailyTotal's docstring):
   the day of the run: open cases at the end of the day, new dropouts that day (dropout_date = d),
   returns that day (struck off on d by a return: the case has returned_on), other closures that
   day (closure_reason set, struck off on d), and the open count broken down by gender, grade band
-  (1-6, 7-9), registered-poor, left-behind (either kind), disability (any) and reason.
+  (1-6, 7-9), registered-poor, left-behind (either kind), disability (any) and reason. A case handed
+  over to another county counts in the county that held it that day: the old one before the handover
+  date, the new one from it; the handover itself is neither a new dropout nor a closure.
 - The same figures for every prefecture, province, the nation and every county group (a group sums
   the counties that are its members on that day), stored per level so that a page view reads one
   row per area and day and never sums counties.

@@ -1,7 +1,8 @@
 """The national, province, prefecture, county and county-group dashboards: one template, one shape.
 
 Every figure comes from the stored daily totals (reports.selectors); only the county page adds lists
-read from the live ledger, through the scoping rule.
+read from the live ledger, through the scoping rule. Handovers between counties are read live too: a
+county's pending ones on its page, the count stuck for more than 30 days on the pages above it.
 """
 
 import datetime
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from counties.models import CountyGroup
+from students import handover as handovers
 from students.access import Scope, divisions_visible_to, scope_for
 
 from .. import selectors
@@ -105,4 +107,37 @@ def _dashboard(request, area: Area, scope: Scope):
         context.update(cached_figures(area, scope, span, day, link_day, context["run"]))
     if area.is_county:
         context["ledger"] = county_ledger(request.user, scope, area.division, timezone.localdate())
+    context["handovers"] = _handovers(request.user, area)
     return render(request, "reports/dashboard.html", context)
+
+
+# The most pending handovers a county's dashboard lists; the count says how many there are.
+HANDOVER_LIMIT = 10
+
+
+def _handovers(user, area: Area) -> dict | None:
+    """A county's pending handovers, in and out, longest waiting first; above a county, how many are stuck."""
+    if scope_for(user).school is not None:
+        return None  # principals take no part in handovers
+    place = area.division
+    if area.is_county:
+        pending = handovers.pending_of_county(user, place).select_related(
+            "case__student", "case__school", "from_county", "to_county"
+        )
+        shown = list(pending[: HANDOVER_LIMIT + 1])
+        count = len(shown) if len(shown) <= HANDOVER_LIMIT else pending.count()
+        return {
+            "for_county": True,
+            "rows": handovers.handover_rows(user, shown[:HANDOVER_LIMIT], place.pk),
+            "count": count,
+            "list_url": reverse("students:handover-list"),
+            "stuck_after": handovers.STUCK_AFTER_DAYS,
+        }
+    if area.level == "group":
+        return None
+    url = reverse("students:handover-stuck")
+    return {
+        "stuck": handovers.stuck_handovers(user, place).count(),
+        "stuck_url": f"{url}?area={place.code}" if place is not None else url,
+        "stuck_after": handovers.STUCK_AFTER_DAYS,
+    }

@@ -31,6 +31,7 @@ from students.models import ClosureReason, DropoutCase, ResponsiblePerson, Stude
 
 from .calibration import LEDGER_END
 from .episodes import _Weighted
+from .handovers import handover_into_rangtang
 from .ledger import GRADE_WEIGHTS, PLACEMENT_NOTE, REASON_DETAIL, ROLE_LINE, VISITOR_WEIGHTS, _note_for_visit
 from .people import birth_window, ethnic_mix, id_number, local_person, person_name, phone_number, school_year
 from .places import RANGTANG, SHANGDUKE_SCHOOL, SHANGDUKE_VILLAGE, _place_names, _syllables
@@ -530,6 +531,12 @@ def current_cases_add(*, seed: int, today: datetime.date, progress: Callable[[st
         for county in _other_counties(rng):
             place = writer.place(county, None)
             writer.write_place(place, OTHER_COUNTY_PLAN, place.schools)
+        # A few children entered twice, for the duplicates screen (that module builds on this one).
+        from .duplicates import duplicates_add
+
+        writer.cases += duplicates_add(writer, home)
+        # One case of another county waits to move into Rangtang, for the handover screens.
+        handover_into_rangtang(writer.cases, rangtang, today)
     if progress is not None:
         progress(f"current working set up to {today} ({len(writer.cases)} cases)", 1, 1)
     return writer.cases

@@ -119,7 +119,7 @@ COLUMNS = {
     Student: (
         "id", "name", "gender", "ethnicity", "birth_date", "id_number", "registry_number", "hukou_place", "address",
         "guardian_name", "guardian_phone", "registered_poor", "left_behind", "migrant", "orphan", "unsupported",
-        "disability", "created_at",
+        "disability", "created_at", "merged_into_id",
     ),
     DropoutCase: (
         "id", "student_id", "county_id", "school_id", "grade", "dropout_date", "reason", "reason_detail", "status",
@@ -507,7 +507,7 @@ class LedgerWriter:
             Student,
             f"{student_id}\t{name}\t{gender}\t{ethnicity}\t{birth.isoformat()}\t{number}\t{registry}\t{hukou}\t"
             f"{address}\t{guardian}\t{guardian_phone}\t{_flag(poor)}\t{left_behind}\t{_flag(migrant)}\t"
-            f"{_flag(orphan)}\t{_flag(unsupported)}\t{disability}\t{created}",
+            f"{_flag(orphan)}\t{_flag(unsupported)}\t{disability}\t{created}\t{NULL}",
         )
         info = (grade, ep.dropout[i], township, village, group_no, guardian, guardian_phone, bool(disability))
         if ep.student[i] in self.relapsing_students:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from counties.models import CountyGroup, Division, School, User
 from counties.services import county_groups_load, divisions_load
 from reports.models import DailyTotal, TotalsRun
+from students.duplicates import duplicates_find
 from students.models import (
     CaseEvent,
     ClosureReason,
@@ -236,9 +237,13 @@ def seed_demo(
 
 def _current_add(seed: int, today: datetime.date, progress: Progress) -> int:
     try:
-        return len(current_cases_add(seed=seed, today=today, progress=progress))
+        added = len(current_cases_add(seed=seed, today=today, progress=progress))
     except CurrentSetError as error:
         raise SeedError(str(error)) from None
+    # The working set holds children entered twice: the search proposes them, so the duplicates screen has pairs.
+    found = duplicates_find()
+    progress(f"duplicate candidates ({found})", 1, 1)
+    return added
 
 
 def _load(cursor, counties: list[County], episodes, seed: int, reset: bool, progress: Progress):

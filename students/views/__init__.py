@@ -2,6 +2,17 @@
 
 from .actions import case_close, case_mark_returned, case_relapse, case_responsible, case_status, case_visit
 from .cases import case_detail, case_list
+from .duplicates import duplicate_detail, duplicate_merge, duplicate_not_same, duplicates, merge_undo
+from .handover import (
+    case_handover,
+    handover_accept,
+    handover_cancel,
+    handover_claim,
+    handover_decline,
+    handover_detail,
+    handover_list,
+    handover_stuck,
+)
 from .log import disclosure_log
 from .new import case_new
 
@@ -16,4 +27,17 @@ __all__ = [
     "case_status",
     "case_visit",
     "disclosure_log",
+    "duplicate_detail",
+    "duplicate_merge",
+    "duplicate_not_same",
+    "duplicates",
+    "merge_undo",
+    "case_handover",
+    "handover_accept",
+    "handover_cancel",
+    "handover_claim",
+    "handover_decline",
+    "handover_detail",
+    "handover_list",
+    "handover_stuck",
 ]

@@ -14,9 +14,11 @@ import operator
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
+from django.utils.text import capfirst
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +36,8 @@ from ..forms import (
     ResponsiblePersonsForm,
     VisitForm,
 )
-from ..models import DisclosurePurpose, DropoutCase
+from ..models import DisclosurePurpose, DropoutCase, Student
+from .handover import case_handover_context
 from .paging import CappedCountPaginator
 
 PAGE_SIZE = 50
@@ -193,7 +196,7 @@ def case_list(request):
     )
 
 
-def _timeline(case: DropoutCase, disclosure: Disclosure, persons: list) -> list[dict]:
+def _timeline(case: DropoutCase, disclosure: Disclosure) -> list[dict]:
     """The case's status changes and visits, newest first; on the same day, the later record first."""
     entries = [
         {
@@ -201,7 +204,7 @@ def _timeline(case: DropoutCase, disclosure: Disclosure, persons: list) -> list[
             "at": event.recorded_at,
             "kind": "event",
             "event": event,
-            "note": disclosure.text(event.note, case.student, persons),
+            "note": disclosure.note(event.note),
         }
         for event in case.events.select_related("recorded_by", "closure_reason")
     ]
@@ -210,7 +213,7 @@ def _timeline(case: DropoutCase, disclosure: Disclosure, persons: list) -> list[
         visitors = [
             {
                 "role": role_labels.get(v.get("role"), v.get("role")),
-                "name": disclosure.text(v.get("name", ""), case.student, persons),
+                "name": "" if disclosure.masked else v.get("name", ""),
             }
             for v in visit.visitors
         ]
@@ -221,7 +224,7 @@ def _timeline(case: DropoutCase, disclosure: Disclosure, persons: list) -> list[
                 "kind": "visit",
                 "visit": visit,
                 "visitors": visitors,
-                "note": disclosure.text(visit.notes, case.student, persons),
+                "note": disclosure.note(visit.notes),
             }
         )
     entries.sort(key=operator.itemgetter("date", "at"), reverse=True)
@@ -240,6 +243,69 @@ def action_forms(case: DropoutCase) -> dict:
     if case.status in (Status.RETURNED, Status.RETAINED):
         forms["relapse_form"] = RelapseForm(case=case)
     return forms
+
+
+@dataclass(frozen=True)
+class ChangedDetail:
+    """One field of an identity change; `shown` is False, and the values empty, for those who may not see them."""
+
+    label: str
+    shown: bool
+    old: str = ""
+    new: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityChangeRow:
+    at: datetime.datetime
+    by: str
+    source: str
+    detail: str
+    fields: list[ChangedDetail]
+
+
+def _detail_value(name: str, value) -> str:
+    """An identity detail as IdentityChange.changes stores it, as a person reads it."""
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    try:
+        field = Student._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if value in (None, ""):
+        return "—"
+    return f"#{value}" if field is not None and field.is_relation else str(value)
+
+
+def _detail_label(name: str) -> str:
+    try:
+        return capfirst(Student._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def identity_change_rows(student: Student, disclosure: Disclosure) -> list[IdentityChangeRow]:
+    """The changes of the child's identity, newest first: who, when, why, and each field's old and new value.
+
+    Masked roles learn which fields changed, when, by whom and why, never the values (students.disclosure); the
+    why is free text to them, masked as such.
+    """
+    rows = []
+    for change in student.identity_changes.select_related("changed_by"):
+        by = (change.changed_by.get_full_name() or change.changed_by.username) if change.changed_by else ""
+        fields = [
+            ChangedDetail(_detail_label(name), shown=False)
+            if disclosure.masked
+            else ChangedDetail(
+                _detail_label(name), shown=True, old=_detail_value(name, old), new=_detail_value(name, new)
+            )
+            for name, (old, new) in change.changes.items()
+        ]
+        detail = disclosure.text(change.detail, student) if disclosure.masked else change.detail
+        rows.append(IdentityChangeRow(change.at, by, change.get_source_display(), detail, fields))
+    return rows
 
 
 def render_case(request, case: DropoutCase, *, bound: dict | None = None, status: int = 200, open_form: str = ""):
@@ -263,12 +329,14 @@ def render_case(request, case: DropoutCase, *, bound: dict | None = None, status
         "case": case,
         "scope": scope,
         "identity": child,
-        "timeline": _timeline(case, disclosure, persons),
-        "reason_detail": disclosure.text(case.reason_detail, case.student, persons),
+        "timeline": _timeline(case, disclosure),
+        "reason_detail": disclosure.note(case.reason_detail),
         "persons": [disclosure.person(person) for person in persons],
         "can_edit": scope.can_write,
         "open_form": open_form,
+        "identity_changes": identity_change_rows(case.student, disclosure),
     }
+    context.update(case_handover_context(request.user, case, disclosure))
     if scope.can_write:
         context.update(action_forms(case))
         context["responsible_form"] = ResponsiblePersonsForm(case=case, persons=persons)

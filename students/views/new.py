@@ -7,6 +7,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from counties.models import Level
+
 from .. import services
 from ..access import cases_visible_to, scope_for
 from ..choices import OPEN_STATUSES
@@ -21,6 +23,7 @@ def case_new(request):
         raise Http404
     form = CaseOpenForm(request.POST or None, user=request.user)
     existing = None
+    ask_for_handover = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -35,16 +38,30 @@ def case_new(request):
             )
         except ValidationError as error:
             add_service_errors(form, error)
-            if getattr(error, "code", None) == "already_open":
+            code = getattr(error, "code", None)
+            if code == "already_open":
                 existing = _open_case_of(request.user, data["id_number"], data["registry_number"])
+            # Another county holds the child: its officials may ask for the case (students.handover).
+            ask_for_handover = code == "held_elsewhere" and _asks_for_cases(request.user)
         else:
             messages.success(request, _("%(name)s is on the ledger.") % {"name": case.student.name})
             return redirect(case)
     return render(
         request,
         "students/case_new.html",
-        {"form": form, "existing": existing, "id_messages": {k: str(v) for k, v in ID_MESSAGES.items()}},
+        {
+            "form": form,
+            "existing": existing,
+            "ask_for_handover": ask_for_handover,
+            "id_messages": {k: str(v) for k, v in ID_MESSAGES.items()},
+        },
     )
+
+
+def _asks_for_cases(user) -> bool:
+    """County officials ask other counties for a child's case; a principal asks their county's officials."""
+    scope = scope_for(user)
+    return scope.can_write and scope.division is not None and scope.division.level == Level.COUNTY
 
 
 def _open_case_of(user, id_number: str, registry_number: str):

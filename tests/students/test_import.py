@@ -10,6 +10,7 @@ from django.utils import translation
 from students.choices import Placement, Reason, Status
 from students.importing import import_ledger
 from students.models import CaseEvent, ClosureReason, DropoutCase, LedgerCorrection, Student
+from students.services import case_mark_returned
 from tests.factories import SchoolFactory, StudentFactory, open_case
 from tests.students.ledger_files import BIRTH, ledger_row, write_csv, write_xlsx
 
@@ -278,6 +279,40 @@ def test_a_case_on_another_countys_ledger_is_not_updated_from_this_county(area, 
     row = ledger_row(area["school"], 91, id_number=student.id_number, name=student.name, dropout_date="2019-04-01")
     result = import_ledger(write_csv(tmp_path / "theirs.csv", [row]), county=area["county"])
     assert "on the ledger of another county (Neighbour county)" in problems_by_row(result)[2][0]
+
+
+def test_a_new_dropout_of_a_child_another_county_holds_is_a_problem_naming_that_county(area, tmp_path):
+    student = StudentFactory()
+    earlier = open_case(area["neighbour_school"], student=student, dropout_date=D(2018, 9, 1))
+    case_mark_returned(case=earlier, returned_on=D(2019, 1, 10), placement=Placement.REGULAR_CLASS)
+    row = ledger_row(area["school"], 92, id_number=student.id_number, name="另一个名字", dropout_date="2019-06-01")
+    result = import_ledger(write_csv(tmp_path / "held.csv", [row]), county=area["county"])
+    assert problems_by_row(result) == {
+        2: ["This child is on the ledger of another county (Neighbour county); ask that county to hand the child over."]
+    }
+    assert Student.objects.get().name == student.name
+    assert DropoutCase.objects.count() == 1
+
+
+def test_a_row_of_an_old_case_of_a_child_who_moved_on_imports_unchanged(area, tmp_path):
+    """The county's own history stays importable (an export imported again) after another county took the child."""
+    student = StudentFactory()
+    old = open_case(area["school"], student=student, dropout_date=D(2018, 3, 1))
+    case_mark_returned(case=old, returned_on=D(2018, 6, 1), placement=Placement.REGULAR_CLASS)
+    open_case(area["neighbour_school"], student=student, dropout_date=D(2019, 4, 1))
+    row = ledger_row(
+        area["school"],
+        93,
+        id_number=student.id_number,
+        name=student.name,
+        dropout_date="2018-03-01",
+        status="已复学",
+        return_date="2018-06-01",
+        placement="随班就读",
+    )
+    result = import_ledger(write_csv(tmp_path / "history.csv", [row]), county=area["county"])
+    assert result.ok, result.problems
+    assert (result.unchanged, result.students_updated) == (1, 0)
 
 
 def test_a_dry_run_checks_everything_and_writes_nothing(area, tmp_path):

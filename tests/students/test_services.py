@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from students.choices import Placement, Reason, Status, VisitMethod, VisitorRole, VisitOutcome
-from students.models import CaseEvent, ClosureReason
+from students.choices import IdentitySource, Placement, Reason, Status, VisitMethod, VisitorRole, VisitOutcome
+from students.models import CaseEvent, ClosureReason, IdentityChange
 from students.services import (
     StaleCaseError,
     StudentData,
@@ -44,6 +44,54 @@ def test_a_child_can_have_only_one_open_case(area):
     open_case(area["school"], student=student)
     with pytest.raises(ValidationError, match="already has an open case"):
         open_case(area["far_school"], student=student)
+
+
+def test_a_child_another_county_holds_is_refused_naming_only_that_county(area, users):
+    student = StudentFactory(name="杨卓玛", address="Far county, Far town, 3 Main Street")
+    earlier = open_case(area["far_school"], student=student, dropout_date=D(2018, 9, 1))
+    case_mark_returned(case=earlier, returned_on=D(2019, 1, 10), placement=Placement.REGULAR_CLASS)
+    data = StudentData(name="桑青卓玛", gender="F", birth_date=student.birth_date, id_number=student.id_number)
+    with pytest.raises(ValidationError) as error:
+        case_open(
+            student=data,
+            school=area["school"],
+            grade=5,
+            dropout_date=D(2019, 3, 1),
+            reason=Reason.WORK,
+            user=users["county"],
+        )
+    assert error.value.code == "held_elsewhere"
+    assert error.value.messages == [
+        "This child is on the ledger of another county (Far county); ask that county to hand the child over."
+    ]
+    student.refresh_from_db()
+    assert student.name == "杨卓玛"
+    assert not IdentityChange.objects.exists()
+
+
+def test_a_known_childs_typed_details_are_applied_as_a_recorded_correction(area, users):
+    student = StudentFactory(name="杨卓玛", guardian_name="杨建国")
+    earlier = open_case(area["school"], student=student, dropout_date=D(2018, 9, 1))
+    case_mark_returned(case=earlier, returned_on=D(2019, 1, 10), placement=Placement.REGULAR_CLASS)
+    data = StudentData(name="杨卓玛", gender="F", birth_date=student.birth_date, id_number=student.id_number)
+    data.guardian_phone = "13900004444"
+    case = case_open(
+        student=data,
+        school=area["school"],
+        grade=5,
+        dropout_date=D(2019, 3, 1),
+        reason=Reason.WORK,
+        user=users["county"],
+    )
+    assert case.student_id == student.pk
+    student.refresh_from_db()
+    assert (student.guardian_name, student.guardian_phone) == ("杨建国", "13900004444")  # blank kept, typed applied
+    change = IdentityChange.objects.get()
+    assert (change.source, change.changed_by, change.changes) == (
+        IdentitySource.FORM,
+        users["county"],
+        {"guardian_phone": ["", "13900004444"]},
+    )
 
 
 def test_new_student_with_bad_id_is_refused_with_reason(area):

@@ -115,6 +115,24 @@ def test_a_child_with_an_open_case_elsewhere_is_refused_with_where(client, users
     assert DropoutCase.objects.count() == 1
 
 
+@pytest.mark.parametrize("role,asks", [("county", True), ("principal", False)])
+def test_a_child_another_county_holds_is_refused_and_its_officials_may_ask_for_the_case(
+    client, users, area, role, asks
+):
+    child = StudentFactory(id_number=VALID_ID, gender="M", birth_date=datetime.date(2009, 6, 1), address="Far town 1")
+    earlier = open_case(area["far_school"], student=child, dropout_date=datetime.date(2018, 9, 1))
+    case_mark_returned(case=earlier, returned_on=datetime.date(2019, 1, 15), placement=Placement.REGULAR_CLASS)
+    client.force_login(users[role])
+    response = client.post(NEW, form_data(area["school"] if role == "principal" else area["other_school"]))
+    assert response.context["form"].non_field_errors() == [
+        "This child is on the ledger of another county (Far county); ask that county to hand the child over."
+    ]
+    html = response.content.decode()
+    assert (reverse("students:handover-claim") in html) is asks  # a principal asks their county's officials
+    assert child.name not in html and "Far town 1" not in html
+    assert DropoutCase.objects.count() == 1
+
+
 def test_an_open_case_the_user_may_see_is_linked_from_the_refusal(client, users, area):
     existing = open_case(area["other_school"], student=StudentFactory(id_number=VALID_ID, gender="M"))
     client.force_login(users["county"])
