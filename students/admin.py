@@ -3,14 +3,25 @@
 The ledger's history is written only by students.services, so cases, events and visits are read-only
 here; status changes are made on the case page, where the lifecycle rules apply. Students' identity
 can be corrected here, through the same checks the forms use.
+
+Children's data (students, cases and what hangs from them, jobs' files and problem reports, the access log)
+is shown unmasked here, so it is for superusers and administrators only (ChildDataAdmin): other staff see
+none of it, whatever permissions they are given. Each view of students and cases is written to the access
+log, like a case page (students.disclosure).
 """
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.http import QueryDict
 
+from counties.models import Role
+
+from .disclosure import HIDDEN, log_disclosure
 from .models import (
     CaseEvent,
     ClosureReason,
+    DisclosurePurpose,
     DropoutCase,
     IdentifierAccess,
     LedgerJob,
@@ -19,6 +30,66 @@ from .models import (
     Student,
 )
 from .services import STUDENT_DATA_FIELDS, StudentData, student_clean, student_update
+
+
+def sees_children(user) -> bool:
+    """Whether the admin may show this user children's data: superusers and administrators only."""
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def _logged_detail(request) -> str:
+    """The page and its filters, for the access log; a search term may be a name, so only its presence is."""
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        query.setlist(key, [HIDDEN] * len(values) if key == SEARCH_VAR else values)
+    return f"{request.path}?{query.urlencode(safe='*')}" if query else request.path
+
+
+class ChildDataAdmin:
+    """For the admins (and inlines) of models that hold children's data: whatever Django permissions a user
+    has, only superusers and administrators get any. With `logs_disclosure`, each list page and each record
+    shown is written to the access log."""
+
+    logs_disclosure = False
+
+    def has_module_permission(self, request) -> bool:
+        return sees_children(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return sees_children(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return sees_children(request.user) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return sees_children(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return sees_children(request.user) and super().has_delete_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if self.logs_disclosure and changelist is not None:
+            log_disclosure(
+                request.user,
+                purpose=DisclosurePurpose.ADMIN,
+                children=len(changelist.result_list),
+                detail=_logged_detail(request),
+            )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = (getattr(response, "context_data", None) or {}).get("original")
+        if self.logs_disclosure and shown is not None:
+            log_disclosure(
+                request.user,
+                purpose=DisclosurePurpose.ADMIN,
+                case=shown if isinstance(shown, DropoutCase) else None,
+                detail=_logged_detail(request),
+            )
+        return response
 
 
 class StudentAdminForm(forms.ModelForm):
@@ -54,7 +125,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ChildDataAdmin, admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -84,7 +155,8 @@ class ResponsibleInline(ReadOnlyInline):
 
 
 @admin.register(DropoutCase)
-class DropoutCaseAdmin(ReadOnlyAdmin):
+class DropoutCaseAdmin(ChildDataAdmin, ReadOnlyAdmin):
+    logs_disclosure = True
     list_display = ["student", "county", "school", "grade", "dropout_date", "status", "struck_off_on"]
     list_filter = ["status", "reason", "grade"]
     search_fields = ["student__name", "student__id_number", "student__registry_number"]
@@ -96,10 +168,13 @@ class DropoutCaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(ChildDataAdmin, admin.ModelAdmin):
+    logs_disclosure = True
     list_display = ["name", "gender", "birth_date", "id_number", "registered_poor"]
     search_fields = ["name", "id_number", "registry_number"]
     list_filter = ["gender", "registered_poor", "left_behind", "migrant", "orphan", "disability"]
+    # The changelist's own default, given to the autocomplete too, whose pages would otherwise be unordered.
+    ordering = ["-pk"]
     show_full_result_count = False
     form = StudentAdminForm
 
@@ -124,13 +199,13 @@ class ClosureReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerJob)
-class LedgerJobAdmin(ReadOnlyAdmin):
+class LedgerJobAdmin(ChildDataAdmin, ReadOnlyAdmin):
     list_display = ["pk", "kind", "status", "county", "requested_by", "progress", "created_at", "finished_at"]
     list_filter = ["kind", "status"]
 
 
 @admin.register(IdentifierAccess)
-class IdentifierAccessAdmin(ReadOnlyAdmin):
+class IdentifierAccessAdmin(ChildDataAdmin, ReadOnlyAdmin):
     list_display = ["at", "user", "case", "purpose"]
     list_select_related = ["user", "case"]
     search_fields = ["user__username"]

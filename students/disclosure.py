@@ -11,8 +11,8 @@ Who sees what:
   - ID and registry numbers: no digit, only that one is recorded and whether it passes its check;
   - birth date: the year;
   - address and household registration: the township at most;
-  - guardian: the family name, and no digit of the phone; the same for the parent among the responsible
-    persons, and no responsible person's phone;
+  - guardian: the family name, and no digit of the phone; responsible persons likewise: each one's role
+    and family name, no phone;
   - notes about a child typed by colleagues (reason in detail, event and visit notes, visitors' names):
     withheld; only that a note is recorded is shown (`note`). A note may name anyone, a brother or a
     neighbour's child as well as this one, and no rule can find every name in free text;
@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from .access import Scope, scope_for
@@ -151,9 +152,8 @@ class Disclosure:
         )
 
     def person(self, person) -> Person:
-        name = person.name
-        if self.masked and person.role == ResponsibleRole.PARENT:
-            name = masked_name(name)
+        # A name field is typed freely like a note: masked roles see each person's family name, as the parent's.
+        name = masked_name(person.name) if self.masked else person.name
         return Person(
             role=person.role,
             role_label=person.get_role_display(),
@@ -205,3 +205,11 @@ def log_disclosure(user, *, purpose: str, case=None, children: int = 1, detail: 
     IdentifierAccess.objects.create(
         user=user, case=case, purpose=purpose, children=children, detail=mask_numbers(detail)[:300]
     )
+
+
+def describe_query(querystring: str) -> str:
+    """A list's filter as the access log keeps it: a search term may be a child's name, so it is not kept."""
+    query = QueryDict(querystring, mutable=True)
+    if query.get("q"):
+        query["q"] = HIDDEN
+    return query.urlencode(safe="*")

@@ -119,7 +119,7 @@ def _run_import(job: LedgerJob) -> None:
 def _run_export(job: LedgerJob) -> None:
     import tempfile
 
-    from .disclosure import disclosure_for, log_disclosure
+    from .disclosure import describe_query, disclosure_for, log_disclosure
     from .exporting import export_cases
     from .models import DisclosurePurpose
 
@@ -132,7 +132,7 @@ def _run_export(job: LedgerJob) -> None:
         job.output_file.save(export_filename(job), File(out), save=False)
     job.counts = {"rows": queryset.count()}
     if not disclosure.masked:
-        detail = f"{export_filename(job)} {job.params.get('query', '')}".strip()
+        detail = f"{export_filename(job)} {describe_query(job.params.get('query', ''))}".strip()
         log_disclosure(
             job.requested_by, purpose=DisclosurePurpose.BACKGROUND_EXPORT, children=job.counts["rows"], detail=detail
         )

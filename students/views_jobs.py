@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from counties.models import Level, Role
 
 from .access import cases_visible_to, divisions_visible_to, scope_for
-from .disclosure import disclosure_for, log_disclosure
+from .disclosure import describe_query, disclosure_for, log_disclosure
 from .exporting import (
     DIRECT_EXPORT_LIMIT,
     ReportNotReady,
@@ -276,7 +276,7 @@ def _export_response(request, queryset, *, fmt: str, stem: str, params: dict, co
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{stem}-{stamp}.{fmt}"
     if not disclosure.masked:
-        detail = f"{filename} {params.get('query', '')}".strip()
+        detail = f"{filename} {describe_query(params.get('query', ''))}".strip()
         log_disclosure(request.user, purpose=DisclosurePurpose.EXPORT, children=children, detail=detail)
     if fmt == "csv":
         rows = ledger_rows(queryset, language=language, disclosure=disclosure)

@@ -137,4 +137,91 @@ def daily_total(area=None, day=datetime.date(2020, 6, 14), **figures) -> DailyTo
     return DailyTotalFactory(day=day, level=area.level, division=area, **figures)
 
 
+def student_with_identifiers(county_code: str, n: int, *, name: str, guardian_name: str, village: str, **fields):
+    """A child with every identifier recorded, each one unlike any other child's (`n` tells them apart)."""
+    birth = datetime.date(2008, 1 + n % 12, 10 + n)
+    id_number = make_id_number(county_code, birth, 200 + 2 * n)
+    values = {
+        "name": name,
+        "birth_date": birth,
+        "id_number": id_number,
+        "registry_number": f"G{id_number}",
+        "address": f"壤塘县上杜柯乡{village}村{n}组{10 + n}号",
+        "hukou_place": f"壤塘县中壤塘镇{village}村{20 + n}号",
+        "guardian_name": guardian_name,
+        "guardian_phone": f"1390837{n:04d}",
+        **fields,
+    }
+    return StudentFactory(**values)
+
+
+def identifier_text(*students: Student) -> str:
+    """A note as a careless colleague types it: each child's name, address, guardian, phone and numbers."""
+    return "；".join(
+        f"{s.name}住{s.address}，监护人{s.guardian_name}{s.guardian_phone}，身份证{s.id_number}，学籍{s.registry_number}"
+        for s in students
+    )
+
+
+def open_case_full_of_identifiers(
+    school, *, student: Student, other: Student, dropout_date: datetime.date, user=None
+) -> DropoutCase:
+    """A case whose every free-text field names `student`'s and `other`'s identifiers: the reason in detail,
+    the first event's note, a visit's notes and visitors, and the responsible persons (the parent with the
+    guardian's name and phone). An output that lets any of them through shows it."""
+    from students.choices import Line, ResponsibleRole, VisitMethod, VisitorRole, VisitOutcome
+    from students.services import case_set_responsible_persons, visit_record
+
+    text = identifier_text(student, other)
+    case = case_open(
+        student=student,
+        school=school,
+        grade=7,
+        dropout_date=dropout_date,
+        reason=Reason.OTHER,
+        reason_detail=text,
+        note=text,
+        user=user,
+    )
+    visit_record(
+        case=case,
+        visit_date=dropout_date + datetime.timedelta(days=3),
+        visitors=[
+            {"role": VisitorRole.PRINCIPAL, "name": "王校长"},
+            {"role": VisitorRole.VILLAGE_CADRE, "name": f"{student.guardian_name} {student.guardian_phone}"},
+            {"role": VisitorRole.OTHER, "name": f"{other.name}{other.id_number}"},
+        ],
+        method=VisitMethod.HOME_VISIT,
+        outcome=VisitOutcome.REFUSED,
+        notes=text,
+        user=user,
+    )
+    case_set_responsible_persons(
+        case=case,
+        persons=[
+            {"line": Line.EDUCATION, "role": ResponsibleRole.PRINCIPAL, "name": "王校长", "phone": "0837-2345678"},
+            {
+                "line": Line.EDUCATION,
+                "role": ResponsibleRole.PARENT,
+                "name": student.guardian_name,
+                "phone": student.guardian_phone,
+            },
+            {
+                "line": Line.GOVERNMENT,
+                "role": ResponsibleRole.VILLAGE_HEAD,
+                "name": f"{other.guardian_name}{other.guardian_phone}",
+                "phone": other.guardian_phone,
+            },
+            {
+                "line": Line.EDUCATION,
+                "role": ResponsibleRole.CLASS_TEACHER,
+                "name": f"{other.name}{other.registry_number}",
+                "phone": student.guardian_phone,
+            },
+        ],
+        user=user,
+    )
+    return case
+
+
 __all__ = ["DropoutCase", "open_case"]

@@ -1,7 +1,7 @@
 """The county dashboard's work lists, read live from the ledger through the scoping rule.
 
 Ministry, province and prefecture staff see only counts here: the names of children are shown to the
-people who act on the cases (county officials and principals).
+people who act on the cases (county officials and principals), as students.disclosure lets them see them.
 """
 
 import datetime
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from counties.models import Division
 from students.access import Scope, cases_visible_to
+from students.disclosure import Disclosure, disclosure_for
 
 from .. import charts, selectors
 from .formatting import counter
@@ -26,24 +27,26 @@ CHART_SCHOOLS = 20
 @dataclass(frozen=True)
 class CaseList:
     count: int
-    cases: list | None  # None when the user may not see who the children are
+    cases: list[dict] | None  # {"case", "name"} rows; None when the user may not see who the children are
 
 
 def shows_people(scope: Scope) -> bool:
     return scope.can_write and not scope.everything
 
 
-def _case_list(queryset: QuerySet, people: bool) -> CaseList:
-    if not people:
+def _case_list(queryset: QuerySet, disclosure: Disclosure | None) -> CaseList:
+    """The first cases of a work list, each with the child's name as the user may see it (None: counts only)."""
+    if disclosure is None:
         return CaseList(count=queryset.count(), cases=None)
     cases = list(queryset[: LIST_LIMIT + 1])
-    if len(cases) <= LIST_LIMIT:
-        return CaseList(count=len(cases), cases=cases)
-    return CaseList(count=queryset.count(), cases=cases[:LIST_LIMIT])
+    count = len(cases) if len(cases) <= LIST_LIMIT else queryset.count()
+    rows = [{"case": case, "name": disclosure.name(case.student.name)} for case in cases[:LIST_LIMIT]]
+    return CaseList(count=count, cases=rows)
 
 
 def county_ledger(user, scope: Scope, county: Division, today: datetime.date) -> dict:
     people = shows_people(scope)
+    disclosure = disclosure_for(user) if people else None
     by_school = selectors.open_by_school(user, county)
     for row in by_school:
         row["url"] = reverse("reports:school", args=[row["school__code"]]) if people else None
@@ -76,8 +79,8 @@ def county_ledger(user, scope: Scope, county: Division, today: datetime.date) ->
             name=open_label,
             table=charts.table([_("Reason"), open_label], [(label, "", [count(n)]) for _value, label, n in by_reason]),
         ),
-        "overdue": _case_list(selectors.overdue_follow_up(user, county, today), people),
-        "returned": _case_list(selectors.returned_between(user, county, today.replace(day=1), today), people),
-        "retention": _case_list(selectors.retention_checks_due(visible, today), people),
+        "overdue": _case_list(selectors.overdue_follow_up(user, county, today), disclosure),
+        "returned": _case_list(selectors.returned_between(user, county, today.replace(day=1), today), disclosure),
+        "retention": _case_list(selectors.retention_checks_due(visible, today), disclosure),
         "follow_up_days": selectors.FOLLOW_UP_DAYS,
     }

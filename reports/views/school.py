@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from students.access import cases_visible_to, schools_visible_to, scope_for
 from students.choices import Status
+from students.disclosure import disclosure_for
 
 from .. import selectors
 from .access import can_open
@@ -59,10 +60,13 @@ def school(request, code: str):
         raise Http404
     place = get_object_or_404(schools_visible_to(request.user).select_related("county"), code=code)
     today = timezone.localdate()
+    disclosure = disclosure_for(request.user)
     cases = list(selectors.school_cases(request.user, place))
-    rows = [{"case": case, "next": next_step(case, today)} for case in cases]
+    rows = [
+        {"case": case, "name": disclosure.name(case.student.name), "next": next_step(case, today)} for case in cases
+    ]
     retention = [
-        {"case": case, "next": retention_step(case, today)}
+        {"case": case, "name": disclosure.name(case.student.name), "next": retention_step(case, today)}
         for case in selectors.retention_checks_due(cases_visible_to(request.user).filter(school=place), today)
     ]
     counts = {

@@ -7,9 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from students.access import Scope
 from students.choices import Placement, Reason, Status, VisitMethod, VisitOutcome
+from students.disclosure import Disclosure
 from students.services import case_change_status, case_mark_returned, visit_record
-from tests.factories import SchoolFactory, open_case
+from tests.factories import SchoolFactory, StudentFactory, open_case
 
 from .dashboard_data import make_totals
 
@@ -75,7 +77,7 @@ def test_overdue_follow_up_lists_cases_with_no_visit_in_thirty_days(client, user
     response = county_page(client, users["county"], area["county"])
     overdue = response.context["ledger"]["overdue"]
     assert overdue.count == 2
-    assert [case.pk for case in overdue.cases] == [never.pk, stale.pk]
+    assert [row["case"].pk for row in overdue.cases] == [never.pk, stale.pk]
     html = response.content.decode()
     assert reverse("students:case-detail", args=[never.pk]) in html
     assert never.student.name in html
@@ -86,7 +88,7 @@ def test_returns_this_month_are_listed(client, users, area):
     this_month = returned(open_case(area["school"], dropout_date=days_ago(60)), today.replace(day=1))
     returned(open_case(area["school"], dropout_date=days_ago(90)), days_ago(40))
     ledger = county_page(client, users["county"], area["county"]).context["ledger"]
-    assert [case.pk for case in ledger["returned"].cases] == [this_month.pk]
+    assert [row["case"].pk for row in ledger["returned"].cases] == [this_month.pk]
 
 
 def test_returned_children_are_due_a_check_thirty_and_ninety_days_after_return(client, users, area):
@@ -97,7 +99,7 @@ def test_returned_children_are_due_a_check_thirty_and_ninety_days_after_return(c
     returned(open_case(area["school"], dropout_date=days_ago(200)), days_ago(10))
 
     retention = county_page(client, users["county"], area["county"]).context["ledger"]["retention"]
-    assert [case.pk for case in retention.cases] == [due_second.pk, due_first.pk]
+    assert [row["case"].pk for row in retention.cases] == [due_second.pk, due_first.pk]
 
 
 @pytest.mark.parametrize("role", ["ministry", "province", "prefecture", "admin"])
@@ -148,3 +150,18 @@ def test_county_work_lists_show_even_before_any_totals_exist(client, users, area
     assert "No totals have been computed yet" in html
     assert response.context["ledger"]["overdue"].count == 1
     assert case.student.name in html
+
+
+def test_the_work_lists_name_children_as_the_disclosure_rule_lets_the_user_see_them(client, users, area, monkeypatch):
+    # Only those who see identifiers see these lists today; a rule that masked them would mask the lists too.
+    case = open_case(area["school"], student=StudentFactory(name="桑青卓玛"), dropout_date=days_ago(60))
+    back = open_case(area["school"], student=StudentFactory(name="扎西拉姆"), dropout_date=days_ago(90))
+    returned(back, days_ago(35))
+    monkeypatch.setattr("reports.views.county.disclosure_for", lambda user: Disclosure(Scope(everything=True)))
+    response = county_page(client, users["county"], area["county"])
+    ledger = response.context["ledger"]
+    assert [row["name"] for row in ledger["overdue"].cases] == ["桑**"]
+    assert [row["name"] for row in ledger["retention"].cases] == ["扎**"]
+    html = response.content.decode()
+    assert "桑青卓玛" not in html and "扎西拉姆" not in html
+    assert reverse("students:case-detail", args=[case.pk]) in html
