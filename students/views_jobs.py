@@ -161,6 +161,7 @@ def job_detail(request, pk: int):
     disclosure = disclosure_for(request.user)
     report = job.report if isinstance(job.report, dict) else {"problems": job.report or [], "warnings": []}
     problems = report.get("problems", [])
+    _log_problems_shown(request.user, disclosure, problems[:PROBLEMS_SHOWN], detail=f"job {job.pk}, page")
     return render(
         request,
         "students/jobs/job_detail.html",
@@ -200,6 +201,13 @@ def job_status(request, pk: int):
     )
 
 
+def _log_problems_shown(user, disclosure, problems: list[dict], *, detail: str) -> None:
+    """A problem report shows the rows' values as uploaded, identifiers among them: shown whole, it is logged."""
+    children = len({p.get("row") for p in problems if p.get("row") is not None and p.get("value")})
+    if not disclosure.masked and children:
+        log_disclosure(user, purpose=DisclosurePurpose.PROBLEM_REPORT, children=children, detail=detail)
+
+
 @login_required
 @require_GET
 def job_problems(request, pk: int, fmt: str):
@@ -210,11 +218,7 @@ def job_problems(request, pk: int, fmt: str):
     problems = _problems_as_seen(disclosure, report.get("problems", []))
     header = [_("Row"), _("Column"), _("Value"), _("Problem")]
     rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in problems]
-    if not disclosure.masked:
-        children = len({p.get("row") for p in problems if p.get("row") is not None})
-        log_disclosure(
-            request.user, purpose=DisclosurePurpose.PROBLEM_REPORT, children=children, detail=f"job {job.pk}"
-        )
+    _log_problems_shown(request.user, disclosure, problems, detail=f"job {job.pk}")
     name = f"{_('problems')}-{job.pk}.{fmt}"
     out = io.BytesIO()
     if fmt == "xlsx":

@@ -124,3 +124,13 @@ def test_the_commands_report_neutralises_formulas(area, formula_file, tmp_path, 
         values = [cell.value for cell in cells]
     assert "'=1+1" in values and "'\t=2+3" in values
     assert_inert(values)
+
+
+def test_the_job_page_showing_the_problems_is_logged_too(
+    client, area, users, formula_file, django_capture_on_commit_callbacks
+):
+    job = checked_job(client, area, users, formula_file, django_capture_on_commit_callbacks)
+    IdentifierAccess.objects.all().delete()
+    client.get(reverse("students:job-detail", args=[job.pk]))
+    entry = IdentifierAccess.objects.get()
+    assert (entry.user, entry.purpose, entry.children) == (users["county"], DisclosurePurpose.PROBLEM_REPORT, 3)
