@@ -9,7 +9,9 @@ them into the stored table, to compare them with what a run stores.
 A case handed over between counties counts in the county that held it each day: CASES gives one row per
 county that held it (a case never handed over is one row), with the days it held it open [held_from,
 held_until), whether that county counts the new dropout and whether it is the last to hold it (the one
-that counts the strike-off).
+that counts the strike-off). A handover of a case already struck off (dated after the strike-off, or on
+its day and decided after it was recorded) gives the receiving county no row: the child counted nowhere
+by then, and the old county's row stays as if the case had never moved.
 """
 
 from reports.models import FIGURE_COLUMNS, REASON_COLUMNS
@@ -29,6 +31,28 @@ ACTIVITY = ("new_count", "returned_count", "closed_count")
 OPEN_FIGURES = ("open_count", *BREAKDOWN)
 
 CASES = """
+    WITH handovers AS (
+        SELECT accepted.*,
+               row_number() OVER w AS n, lead(handed_over_on) OVER w AS next_on,
+               coalesce(lead(after_strike) OVER w, false) AS next_after_strike
+        FROM (
+            SELECT h.id, h.case_id, h.from_county_id, h.to_county_id, h.handed_over_on,
+                   coalesce(
+                       h.handed_over_on > c.struck_off_on
+                       OR h.handed_over_on = c.struck_off_on AND EXISTS (
+                           SELECT 1 FROM students_caseevent e
+                           WHERE e.case_id = h.case_id AND e.effective_date = c.struck_off_on
+                             AND e.from_status IN ('dropped_out', 'persuading')
+                             AND e.to_status NOT IN ('dropped_out', 'persuading')
+                             AND e.recorded_at < h.decided_at
+                       ),
+                       false
+                   ) AS after_strike
+            FROM students_handover h JOIN students_dropoutcase c ON c.id = h.case_id
+            WHERE h.status = 'accepted'
+        ) accepted
+        WINDOW w AS (PARTITION BY case_id ORDER BY handed_over_on, id)
+    )
     SELECT coalesce(h.county_id, dc.county_id) AS county_id,
            greatest(dc.dropout_date, h.seg_from) AS held_from,
            coalesce(h.seg_to, dc.struck_off_on) AS held_until,
@@ -39,17 +63,14 @@ CASES = """
            s.gender, s.registered_poor, s.left_behind, s.disability
     FROM students_dropoutcase dc JOIN students_student s ON s.id = dc.student_id
     LEFT JOIN (
-        -- Each accepted handover ends the giving county's hold (the first one's) and starts the receiving one's.
-        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from, handed_over_on AS seg_to
-        FROM (
-            SELECT *, row_number() OVER (PARTITION BY case_id ORDER BY handed_over_on, id) AS n
-            FROM students_handover WHERE status = 'accepted'
-        ) first_handover
-        WHERE n = 1
+        -- Each accepted handover ends the giving county's hold (the first one's) and starts the receiving one's;
+        -- but a handover of a case already struck off (after_strike) starts nothing and ends nothing.
+        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from,
+               CASE WHEN after_strike THEN NULL ELSE handed_over_on END AS seg_to
+        FROM handovers WHERE n = 1
         UNION ALL
-        SELECT case_id, to_county_id, handed_over_on,
-               lead(handed_over_on) OVER (PARTITION BY case_id ORDER BY handed_over_on, id)
-        FROM students_handover WHERE status = 'accepted'
+        SELECT case_id, to_county_id, handed_over_on, CASE WHEN next_after_strike THEN NULL ELSE next_on END
+        FROM handovers WHERE NOT after_strike
     ) h ON h.case_id = dc.id
 """
 

@@ -1,4 +1,8 @@
-"""Handing a child's open case from one county to another (转出/转入), across provinces too.
+"""Handing a child from one county to another (转出/转入), across provinces too.
+
+What moves is the case that holds the child (students.access.holding_case): their open case or, with none
+open, their most recent one. A child back in school in one county who drops out again in another is put on
+that county's ledger this way: their latest, struck-off case moves, and the county then opens the new case.
 
 Either side starts it, the other decides:
 - the holding county asks another county to take the case (`handover_request`);
@@ -12,11 +16,13 @@ administrators act on handovers; prefectures, provinces and the ministry watch t
 On acceptance the case moves to the receiving county and school from `handed_over_on`:
 - its events and visits stay on it, so the receiving county sees its whole history;
 - an event dated `handed_over_on`, with the status unchanged, records the move in that history. Later
-  status changes cannot be dated before it (the rule of every status change), so a case is always struck
-  off in the county that holds it last: the totals rely on it (reports.services.sql);
+  status changes cannot be dated before it (the rule of every status change), so an open case is always
+  struck off in the county that holds it last: the totals rely on it (reports.services.sql);
+- a struck-off case moves the same way, but it counts nowhere any more: the totals leave out the receiving
+  county's hold on it, so that no day's figures change (reports.services.sql, `segments`);
 - the responsible persons the old county named are written into the handover's decision note, where they
   stay as history, and replaced by those the receiving county names (the parent stays unless replaced);
-- a back-dated handover records a ledger correction, so the totals recompute from that day.
+- a back-dated handover of an open case records a ledger correction, so the totals recompute from that day.
 
 What the receiving county sees of the child before it accepts is `handover_child`: masked, as for any
 case outside its scope, with the facts needed to decide.
@@ -34,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from counties.models import Division, Level, School
 
-from .access import NOTHING, cases_visible_to, handovers_visible_to, scope_for
+from .access import NOTHING, cases_visible_to, handovers_visible_to, holding_case, scope_for
 from .choices import OPEN_STATUSES, HandoverReason, HandoverStatus, ResponsibleRole
 from .disclosure import Disclosure, disclosure_for
 from .identifiers import normalize_id_number, validate_id_number, validate_registry_number
@@ -80,10 +86,19 @@ def _require_county(user, county_id: int) -> None:
         raise PermissionDenied(_("Only the county's officials can act on this handover."))
 
 
+def holds_the_child(case: DropoutCase) -> bool:
+    """Whether the case holds its child (students.access.holding_case): the one a handover may move."""
+    if case.status in OPEN_STATUSES:
+        return True
+    holder = holding_case(case.student)
+    return holder is not None and holder.pk == case.pk
+
+
 def _check_new_handover(case: DropoutCase, to_county: Division, reason: str) -> None:
     errors: dict[str, list[str]] = {}
-    if case.status not in OPEN_STATUSES:
-        errors["__all__"] = [_("Only an open case can be handed over.")]
+    if not holds_the_child(case):
+        held = _("Only the case holding the child moves: their open case or, with none open, their latest.")
+        errors["__all__"] = [held]
     if to_county.level != Level.COUNTY:
         errors["to_county"] = [_("A case is handed over to a county.")]
     elif to_county.pk == case.county_id:
@@ -110,7 +125,8 @@ def handover_request(
     note: str = "",
     user=None,
 ) -> Handover:
-    """The holding county asks `to_county` to take the case; it stays where it is until accepted."""
+    """The holding county asks `to_county` to take the case (the child's open case or, with none open, their latest
+    one); it stays where it is until accepted."""
     _require_county(user, case.county_id)
     _check_new_handover(case, to_county, reason)
     return Handover.objects.create(
@@ -134,7 +150,8 @@ def _receiving_county(user) -> Division:
 def handover_claim(
     *, case: DropoutCase, reason: str, note: str = "", user, to_school: School | None = None
 ) -> Handover:
-    """The user's county asks for a case held by another county (to place the child in `to_school`)."""
+    """The user's county asks for the case that holds a child, held by another county (to place the child in
+    `to_school`)."""
     county = _receiving_county(user)
     _check_new_handover(case, county, reason)
     _check_school(to_school, county.pk)
@@ -150,39 +167,40 @@ def handover_claim(
     )
 
 
-def open_case_by_identifier(identifier: str) -> DropoutCase | None:
-    """The open case of the child with exactly this resident ID (18 characters) or registry number (a letter
-    and 18 characters)."""
+def _student_by_identifier(identifier: str) -> Student | None:
+    """The child with exactly this resident ID (18 characters) or registry number (a letter and 18 characters)."""
     number = normalize_id_number(identifier)
     if not number[:1].isalpha():
         validate_id_number(number)
-        student = Student.objects.filter(id_number=number).first()
-    else:
-        validate_registry_number(number)
-        student = Student.objects.filter(registry_number=number).first()
-    if student is None:
-        return None
-    return DropoutCase.objects.filter(student=student, status__in=OPEN_STATUSES).select_related("county").first()
+        return Student.objects.filter(id_number=number).first()
+    validate_registry_number(number)
+    return Student.objects.filter(registry_number=number).first()
+
+
+def holding_case_by_identifier(identifier: str) -> DropoutCase | None:
+    """The case holding the child with exactly this ID or registry number (students.access.holding_case): their
+    open case or, with none open, their most recent one."""
+    student = _student_by_identifier(identifier)
+    return holding_case(student) if student is not None else None
 
 
 @transaction.atomic
 def handover_claim_by_identifier(
     *, identifier: str, reason: str, note: str = "", user, to_school: School | None = None
 ) -> Handover:
-    """Ask for the open case of the child with this ID or registry number, typed in full.
+    """Ask for the child with this ID or registry number, typed in full: for the case that holds the child.
 
-    Errors say only whether such an open case exists elsewhere and, when it does, the holding county's
-    name (what the new-case form says of a child open in another county).
+    That is their open case or, with none open, their latest one (a child back in school elsewhere who has
+    dropped out again here). Errors say only whether the ledger knows such a child elsewhere and, when it
+    does, the holding county's name (what the new-case form says of a child held by another county).
     """
     county = _receiving_county(user)
     try:
-        case = open_case_by_identifier(identifier)
+        case = holding_case_by_identifier(identifier)
     except ValidationError as error:
         raise ValidationError({"identifier": error.messages}) from None
     if case is None:
-        raise ValidationError(
-            {"identifier": [_("No open case of a child with this number is on the ledger.")]}, code="not_found"
-        )
+        raise ValidationError({"identifier": [_("No child with this number is on the ledger.")]}, code="not_found")
     if case.county_id == county.pk:
         raise ValidationError({"identifier": [_("This child's case is already in your county.")]}, code="own")
     return handover_claim(case=case, reason=reason, note=note, user=user, to_school=to_school)
@@ -222,6 +240,10 @@ def handover_accept(
 
     `to_school` is the receiving county's school (the one named in the claim when the receiving county
     asked); `persons` ({"line", "role", "name", "phone"}) are the responsible persons it names.
+
+    A struck-off case (the child's latest, with no case open) moves the same way and is recorded the same way
+    in its history; it was struck off before the handover day, so no day's totals change and nothing needs
+    recomputing.
     """
     _require_county(user, deciding_county_id(handover))
     handover = _locked_pending(handover)
@@ -231,8 +253,8 @@ def handover_accept(
     day = handed_over_on or _today()
     to_school = to_school or handover.to_school
     errors: dict[str, list[str]] = {}
-    if case.status not in OPEN_STATUSES:
-        errors["__all__"] = [_("The case was struck off meanwhile: there is nothing to hand over.")]
+    if not holds_the_child(case):
+        errors["__all__"] = [_("The child has a newer case meanwhile: this one no longer holds the child.")]
     if case.county_id != handover.from_county_id:
         errors.setdefault("__all__", []).append(_("The case is no longer in the county that handed it over."))
     if to_school is None:
@@ -287,7 +309,7 @@ def handover_accept(
     )
     handover.full_clean(exclude=["case", "from_county", "to_county", "to_school", "requested_by", "decided_by"])
     handover.save()
-    if day < _today():
+    if day < _today() and case.status in OPEN_STATUSES:
         correction_record(day)
     return handover
 
@@ -399,9 +421,10 @@ def handover_child(handover: Handover, disclosure: Disclosure, in_scope: bool) -
 
 
 def handover_note(handover: Handover, text: str, disclosure: Disclosure, in_scope: bool) -> str:
-    """A note on a handover, through the disclosure rule: numbers and the child's names masked out of scope."""
+    """A note on a handover, through the disclosure rule: whole for those whose scope holds the case, withheld
+    from the others (the county asked to take it, supervisors), since a note may name any child."""
     shown = disclosure if in_scope else Disclosure(NOTHING)
-    return shown.text(text, handover.case.student)
+    return shown.note(text)
 
 
 def visible_case_ids(user, handovers: list[Handover]) -> set[int]:

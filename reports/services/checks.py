@@ -25,19 +25,23 @@ from .totals import baseline_date
 ACTIVITY = ("new_count", "returned_count", "closed_count")
 SPARSE_LEVELS = (AreaLevel.COUNTY, AreaLevel.PREFECTURE)
 
+# A handover of a case already struck off moves the child, not the figures: it is not a move of `handed_to`,
+# and until its day `not_yet_handed` still names the old county, which counted the case while it was open.
+MOVED = """JOIN students_dropoutcase moved ON moved.id = h.case_id
+        AND (moved.struck_off_on IS NULL OR moved.struck_off_on >= h.handed_over_on)"""
 # The county holding each handed-over case at the end of %(day)s, read from its accepted handovers.
 HELD_ON_DAY = f"""
     handed_to AS (
-        SELECT DISTINCT ON (case_id) case_id, to_county_id AS county_id
-        FROM students_handover
-        WHERE status = '{HandoverStatus.ACCEPTED.value}' AND handed_over_on <= %(day)s
-        ORDER BY case_id, handed_over_on DESC, id DESC
+        SELECT DISTINCT ON (h.case_id) h.case_id, h.to_county_id AS county_id
+        FROM students_handover h {MOVED}
+        WHERE h.status = '{HandoverStatus.ACCEPTED.value}' AND h.handed_over_on <= %(day)s
+        ORDER BY h.case_id, h.handed_over_on DESC, h.id DESC
     ),
     not_yet_handed AS (
-        SELECT DISTINCT ON (case_id) case_id, from_county_id AS county_id
-        FROM students_handover
-        WHERE status = '{HandoverStatus.ACCEPTED.value}' AND handed_over_on > %(day)s
-        ORDER BY case_id, handed_over_on, id
+        SELECT DISTINCT ON (h.case_id) h.case_id, h.from_county_id AS county_id
+        FROM students_handover h
+        WHERE h.status = '{HandoverStatus.ACCEPTED.value}' AND h.handed_over_on > %(day)s
+        ORDER BY h.case_id, h.handed_over_on, h.id
     )"""
 HOLDER = "COALESCE(handed_to.county_id, not_yet_handed.county_id, c.county_id)"
 HOLDER_JOINS = """
@@ -63,10 +67,11 @@ DERIVE_OPEN = f"""
 
 DERIVE_ACTIVITY = f"""
     WITH {HELD_ON_DAY}
+    -- A handover's event keeps the status (from = to): it is neither a return nor a closure.
     SELECT {HOLDER},
            count(*) FILTER (WHERE e.from_status = ''),
-           count(*) FILTER (WHERE e.to_status = '{Status.RETURNED.value}'),
-           count(*) FILTER (WHERE e.to_status = '{Status.CLOSED.value}')
+           count(*) FILTER (WHERE e.to_status = '{Status.RETURNED.value}' AND e.from_status <> e.to_status),
+           count(*) FILTER (WHERE e.to_status = '{Status.CLOSED.value}' AND e.from_status <> e.to_status)
     FROM students_caseevent e
     JOIN students_dropoutcase c ON c.id = e.case_id
     {HOLDER_JOINS}

@@ -19,8 +19,10 @@ case of its own, +1 when it starts holding the case open (the dropout date, the 
 first day of the range) and -1 when it stops (the next handover date, or the strike-off for the last
 segment). Only the segment holding the case on its dropout date counts the new dropout, and only the last
 one the return or closure (a handover is dated on or after the case's latest event, so every strike-off
-falls in the last segment): a handover is neither. A case never handed over is one segment, its county's,
-so it costs one probe into a hash of the few accepted handovers.
+falls in the last segment): a handover is neither. A handover of a case already struck off (a child back
+in school in one county, taken over by another where they dropped out again) begins no segment: the case
+counted nowhere after its strike-off, and no day's figures change. A case never handed over is one segment,
+its county's, so it costs one probe into a hash of the few accepted handovers.
 
 A single night is counted directly instead (one_day_county_rows_sql): the same rows, fewer steps.
 
@@ -62,19 +64,44 @@ FIGURES = ", ".join(FIGURE_COLUMNS)
 # The counties that held each handed-over case, and from when to when: one row per segment, `seg_from`
 # NULL for the first (from the dropout), `seg_to` NULL for the last (to the strike-off, or still open).
 # Handovers of a case follow each other in date order (students.handover), several on one day in id order.
+#
+# A handover of a case already struck off (`after_strike`: dated after its strike-off, or on that day and
+# decided after the strike-off was recorded) moves a child who counts nowhere any more: the segment it
+# begins holds nothing, so it is left out, and the segment before it is the last (it counts the strike-off).
+# Every handover after such a one is one too (a struck-off case stays struck off), so the ones left out are
+# always the last few, and a case handed over only after its strike-off is one segment, its old county's.
+# A handover on the strike-off day decided before the strike-off was recorded moved the open case, which was
+# then struck off in the receiving county: that one counts.
 SEGMENTS_CTE = f"""
     handed AS MATERIALIZED (
-        SELECT case_id, from_county_id, to_county_id, handed_over_on,
-               row_number() OVER w AS n, lead(handed_over_on) OVER w AS next_on
-        FROM students_handover
-        WHERE status = '{HandoverStatus.ACCEPTED.value}'
+        SELECT case_id, from_county_id, to_county_id, handed_over_on, after_strike,
+               row_number() OVER w AS n, lead(handed_over_on) OVER w AS next_on,
+               COALESCE(lead(after_strike) OVER w, false) AS next_after_strike
+        FROM (
+            SELECT h.id, h.case_id, h.from_county_id, h.to_county_id, h.handed_over_on,
+                   COALESCE(
+                       h.handed_over_on > dc.struck_off_on
+                       OR h.handed_over_on = dc.struck_off_on AND EXISTS (
+                           SELECT 1 FROM students_caseevent e
+                           WHERE e.case_id = h.case_id AND e.effective_date = dc.struck_off_on
+                             AND e.from_status IN ({OPEN}) AND e.to_status NOT IN ({OPEN})
+                             AND e.recorded_at < h.decided_at
+                       ),
+                       false
+                   ) AS after_strike
+            FROM students_handover h
+            JOIN students_dropoutcase dc ON dc.id = h.case_id
+            WHERE h.status = '{HandoverStatus.ACCEPTED.value}'
+        ) accepted
         WINDOW w AS (PARTITION BY case_id ORDER BY handed_over_on, id)
     ),
     segments AS (
-        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from, handed_over_on AS seg_to
+        SELECT case_id, from_county_id AS county_id, NULL::date AS seg_from,
+               CASE WHEN after_strike THEN NULL ELSE handed_over_on END AS seg_to
         FROM handed WHERE n = 1
         UNION ALL
-        SELECT case_id, to_county_id, handed_over_on, next_on FROM handed
+        SELECT case_id, to_county_id, handed_over_on, CASE WHEN next_after_strike THEN NULL ELSE next_on END
+        FROM handed WHERE NOT after_strike
     )"""
 
 # Read from a case `c` LEFT JOINed to its segments `g`: the county holding it, and the days it holds it

@@ -134,6 +134,11 @@ class HandoverAcceptForm(forms.Form):
     def __init__(self, *args, handover: Handover, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("version", handover.case.version)
         super().__init__(*args, **kwargs)
+        if handover.case.status not in OPEN_STATUSES:
+            # A child back in school (or whose case was closed) counts nowhere: the day changes no figures.
+            self.fields["handed_over_on"].help_text = _(
+                "The case is struck off: it counts in no county's figures, before or after this day."
+            )
         field = self.fields["to_school"]
         field.queryset = School.objects.filter(county_id=handover.to_county_id).order_by("name")
         if handover.to_school_id is not None:
@@ -175,7 +180,8 @@ def case_handover_context(user, case: DropoutCase, disclosure: Disclosure) -> di
         "handover_rows": rules.handover_rows(user, handovers, disclosure=disclosure) if handovers else [],
         "pending_handover": pending,
     }
-    if pending is None and case.status in OPEN_STATUSES and rules.acts_for_county(user, case.county_id):
+    if pending is None and rules.acts_for_county(user, case.county_id) and rules.holds_the_child(case):
+        # The child's open case or, with none open, their latest: the case a handover moves.
         context["handover_form"] = HandoverRequestForm(case=case)
     return context
 
@@ -218,7 +224,8 @@ def case_handover(request, pk: int):
 
 @login_required
 def handover_claim(request):
-    """A county asks for the case of a child it found, which another county holds."""
+    """A county asks for the case of a child it found, which another county holds: the child's open case or,
+    with none open, their latest (a child back in school elsewhere who dropped out again here)."""
     county = _own_county(request.user)
     if county is None or not scope_for(request.user).can_write:
         raise Http404

@@ -17,10 +17,10 @@ from reports.models import FIGURE_COLUMNS, AreaLevel, DailyTotal
 from reports.services import sql
 from reports.services.checks import compare_day
 from reports.services.runs import recompute
-from students.choices import HandoverReason, Placement, Reason
+from students.choices import HandoverReason, Placement, Reason, Status
 from students.handover import handover_accept, handover_request
-from students.models import DropoutCase, Handover
-from students.services import case_mark_returned
+from students.models import ClosureReason, DropoutCase, Handover
+from students.services import case_change_status, case_mark_returned
 from tests.factories import StudentFactory, open_case
 
 from .totals_support import ACTIVITY, DAY, county_parents, days_between, stored_rows, summed
@@ -258,3 +258,101 @@ def test_the_benchmarks_hand_written_statements_compute_the_same_figures(ledger,
             params = {"day": day, "baseline": baseline}
             totals_sql.run(cursor, totals_sql.one_night(), params, first_day=day, last_day=day)
         assert stored() == by_run, day
+
+
+def every_row() -> dict:
+    """Every published row, keyed by level, area and day (without the row ids a recompute may renumber)."""
+    columns = ["level", "division_id", "group_id", "day", *FIGURE_COLUMNS]
+    return {row[:4]: row[4:] for row in DailyTotal.objects.values_list(*columns)}
+
+
+def reference_rows(baseline: datetime.date) -> dict:
+    return {
+        (county, day): dict(zip(FIGURE_COLUMNS, figures, strict=True))
+        for county, day, *figures in sql.reference_county_rows(baseline, timezone.localdate(), baseline)
+    }
+
+
+def test_handing_over_a_struck_off_case_changes_no_days_totals_anywhere(ledger, baseline, area):
+    """A child no longer open anywhere moves with their latest (struck-off) case: no county, province or the
+    nation counts anything different on any day, whether the handover is dated after the strike-off or on
+    its day, before or after the baseline, on a case handed over once already while it was open."""
+    b, today = baseline, timezone.localdate()
+    school, neighbour, far = area["school"], area["neighbour_school"], area["far_school"]
+    moved_away = ClosureReason.objects.get_or_create(code="moved_away", defaults={"name": "迁出本县"})[0]
+    struck = {}
+    # Returned in the far county (another province), handed to the home county a week later.
+    struck["later"] = open_case(far, student=StudentFactory(gender="M"), dropout_date=b - 12 * DAY, grade=3)
+    case_mark_returned(case=struck["later"], returned_on=b + 8 * DAY, placement=Placement.REGULAR_CLASS)
+    # Closed in the neighbour county, handed over on the day it was closed.
+    struck["closed_same_day"] = open_case(neighbour, dropout_date=b + 3 * DAY, reason=Reason.WORK, grade=8)
+    case_change_status(
+        case=struck["closed_same_day"], to_status=Status.CLOSED, effective_date=b + 9 * DAY, closure_reason=moved_away
+    )
+    # Struck off on the day it opened, and handed over that day too.
+    struck["one_day"] = open_case(school, student=StudentFactory(registered_poor=True), dropout_date=b + 22 * DAY)
+    case_mark_returned(case=struck["one_day"], returned_on=b + 22 * DAY, placement=Placement.VOCATIONAL)
+    # Returned before the baseline, retained, handed over after it.
+    struck["before_baseline"] = open_case(far, dropout_date=b - 20 * DAY, reason=Reason.ILLNESS)
+    case_mark_returned(case=struck["before_baseline"], returned_on=b - 15 * DAY, placement=Placement.REGULAR_CLASS)
+    case_change_status(case=struck["before_baseline"], to_status=Status.RETAINED, effective_date=b - 2 * DAY)
+    # Handed over while open (that move counts), returned in the receiving county, then handed on.
+    struck["twice"] = open_case(far, student=StudentFactory(left_behind="both"), dropout_date=b + DAY)
+    hand_over(struck["twice"], neighbour, b + 5 * DAY)
+    case_mark_returned(case=struck["twice"], returned_on=b + 11 * DAY, placement=Placement.SEPARATE_CLASS)
+    # Returned today, handed over today.
+    struck["today"] = open_case(school, dropout_date=b + 30 * DAY, reason=Reason.DISTANCE)
+    case_mark_returned(case=struck["today"], returned_on=today, placement=Placement.REGULAR_CLASS)
+
+    first = recompute(b, today)
+    assert first.status == "succeeded", first.error
+    before = every_row()
+    reference_before = reference_rows(b)
+    assert reference_before == stored_rows(AreaLevel.COUNTY)
+    counties_before = {county for county, _day in reference_before}
+
+    hand_over(struck["later"], school, b + 15 * DAY)
+    hand_over(struck["closed_same_day"], far, b + 9 * DAY)
+    hand_over(struck["one_day"], far, b + 22 * DAY)
+    hand_over(struck["before_baseline"], neighbour, b + 2 * DAY)
+    hand_over(struck["twice"], school, b + 18 * DAY)
+    hand_over(struck["today"], neighbour, today)
+    for case in struck.values():
+        case.refresh_from_db()
+        assert case.struck_off_on is not None
+    assert struck["later"].county == area["county"] and struck["today"].county == area["neighbour"]
+
+    # The reference statement, a full run, a run province by province and every night give the same figures.
+    assert reference_rows(b) == reference_before
+    run = recompute(b, today)
+    assert run.status == "succeeded", run.error
+    assert every_row() == before
+    assert stored_rows(AreaLevel.COUNTY) == reference_before
+    assert {county for county, _day in stored_rows(AreaLevel.COUNTY)} == counties_before
+    recompute(b, today, by_province=True)
+    assert every_row() == before
+    written = [recompute(day, day).rows_written for day in days_between(b, today)]
+    assert written == [0] * len(written)
+    assert every_row() == before
+    with connection.cursor() as cursor:
+        totals_sql.run(cursor, totals_sql.full_history(), {"baseline": b, "last": today}, first_day=b, last_day=today)
+    assert {key: figures for key, figures in every_row().items() if any(figures)} == {
+        key: figures for key, figures in before.items() if any(figures)
+    }
+    for day in (b + 2 * DAY, b + 8 * DAY, b + 9 * DAY, b + 15 * DAY, b + 18 * DAY, b + 22 * DAY, today):
+        with connection.cursor() as cursor:
+            totals_sql.run(cursor, totals_sql.one_night(), {"day": day, "baseline": b}, first_day=day, last_day=day)
+        assert {key: figures for key, figures in every_row().items() if any(figures)} == {
+            key: figures for key, figures in before.items() if any(figures)
+        }, day
+
+
+def test_the_check_finds_no_difference_when_a_returned_childs_case_is_handed_over(ledger, baseline, area):
+    """The handover's event keeps the status (returned -> returned): the check must not count it as a return."""
+    returned = open_case(area["far_school"], dropout_date=baseline + 3 * DAY)
+    case_mark_returned(case=returned, returned_on=baseline + 8 * DAY, placement=Placement.REGULAR_CLASS)
+    hand_over(returned, area["school"], baseline + 14 * DAY)
+    recompute()
+
+    for day in days_between(baseline, timezone.localdate()):
+        assert compare_day(day) == [], day

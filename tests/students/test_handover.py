@@ -194,14 +194,72 @@ def test_a_decided_handover_cannot_be_decided_again(pending, area, people):
         handover_cancel(handover=pending, user=people["far_county"])
 
 
-def test_a_case_waits_for_one_handover_at_a_time_and_only_an_open_case_moves(pending, case, area, people):
+def test_a_case_waits_for_one_handover_at_a_time_and_only_the_case_holding_the_child_moves(pending, case, area, people):
     with pytest.raises(ValidationError):
         handover_request(case=case, to_county=area["neighbour"], reason=HandoverReason.OTHER, user=people["admin"])
     handover_decline(handover=pending, user=people["county"])
-    case_mark_returned(case=case, returned_on=days_ago(1), placement=Placement.REGULAR_CLASS)
+    case_mark_returned(case=case, returned_on=days_ago(10), placement=Placement.REGULAR_CLASS)
     case.refresh_from_db()
-    with pytest.raises(ValidationError):
+    # Back in school, with no case open anywhere: this case still holds the child, and may move.
+    offered = handover_request(
+        case=case, to_county=area["neighbour"], reason=HandoverReason.OTHER, user=people["far_county"]
+    )
+    handover_cancel(handover=offered, user=people["far_county"])
+    # Once the child has a newer case, the earlier one holds nothing and stays where it is.
+    factory_open_case(area["far_school"], student=case.student, dropout_date=days_ago(5))
+    with pytest.raises(ValidationError) as error:
         handover_request(case=case, to_county=area["neighbour"], reason=HandoverReason.OTHER, user=people["admin"])
+    assert "Only the case holding the child" in " ".join(error.value.messages)
+    with pytest.raises(ValidationError):
+        handover_claim(case=case, reason=HandoverReason.OTHER, user=people["county"])
+
+
+def test_a_returned_child_moves_with_the_struck_off_case_and_its_whole_history(case, child, area, people):
+    case_mark_returned(case=case, returned_on=days_ago(20), placement=Placement.REGULAR_CLASS)
+    case.refresh_from_db()
+    before = list(case.events.values_list("pk", "from_status", "to_status", "effective_date"))
+
+    handover = handover_claim_by_identifier(
+        identifier=child.id_number, reason=HandoverReason.MOVED_WITH_PARENTS, to_school=area["school"],
+        user=people["county"],
+    )  # fmt: skip
+    assert (handover.case, handover.from_county, handover.to_county) == (case, area["far"], area["county"])
+    handover_accept(handover=handover, user=people["far_county"], handed_over_on=days_ago(3))
+
+    case.refresh_from_db()
+    assert (case.county, case.school, case.status) == (area["county"], area["school"], Status.RETURNED)
+    assert (case.returned_on, case.struck_off_on) == (days_ago(20), days_ago(20))
+    events = list(case.events.order_by("effective_date", "pk"))
+    assert [(e.pk, e.from_status, e.to_status, e.effective_date) for e in events[:-1]] == before
+    moved = events[-1]
+    assert (moved.from_status, moved.to_status, moved.effective_date) == (Status.RETURNED, Status.RETURNED, days_ago(3))
+    assert area["far"].name in moved.note and area["county"].name in moved.note
+    assert case.visits.count() == 1
+    # Nothing counts differently on any day: no recomputing is asked for.
+    assert not LedgerCorrection.objects.filter(first_day=days_ago(3)).exists()
+    # The child is the receiving county's now: claiming again is claiming one's own.
+    with pytest.raises(ValidationError) as error:
+        handover_claim_by_identifier(identifier=child.id_number, reason=HandoverReason.OTHER, user=people["county"])
+    assert error.value.message_dict["identifier"] == ["This child's case is already in your county."]
+
+
+def test_a_struck_off_case_is_not_handed_over_once_the_child_has_a_newer_case(case, child, area, people):
+    case_mark_returned(case=case, returned_on=days_ago(20), placement=Placement.REGULAR_CLASS)
+    case.refresh_from_db()
+    handover = handover_claim_by_identifier(
+        identifier=child.registry_number, reason=HandoverReason.OTHER, to_school=area["school"], user=people["county"]
+    )
+    factory_open_case(area["far_school"], student=child, dropout_date=days_ago(2))
+
+    with pytest.raises(ValidationError) as error:
+        handover_accept(handover=handover, user=people["far_county"])
+    assert "newer case" in " ".join(error.value.messages)
+    case.refresh_from_db()
+    assert case.county == area["far"]
+    # The claim now finds the open case, the one holding the child.
+    handover_decline(handover=handover, user=people["far_county"])
+    again = handover_claim_by_identifier(identifier=child.id_number, reason=HandoverReason.OTHER, user=people["county"])
+    assert again.case.status == Status.DROPPED_OUT and again.case != case
 
 
 def test_a_case_is_not_handed_to_its_own_county(case, area, people):
@@ -234,8 +292,8 @@ def test_a_claim_finds_the_child_by_registry_number_too(case, child, people):
 @pytest.mark.parametrize(
     ("identifier", "message"),
     [
-        ("11010519491231002X", "No open case"),
-        ("G11010519491231002X", "No open case"),
+        ("11010519491231002X", "No child with this number"),
+        ("G11010519491231002X", "No child with this number"),
         ("1101051949123100", "18 characters"),
         ("11010519491231002Y", "digit or X"),
     ],
@@ -252,6 +310,12 @@ def test_a_county_cannot_claim_its_own_case_and_only_county_officials_claim(area
         handover_claim_by_identifier(
             identifier=own.student.id_number, reason=HandoverReason.OTHER, user=people["county"]
         )
+    case_mark_returned(case=own, returned_on=days_ago(1), placement=Placement.REGULAR_CLASS)
+    with pytest.raises(ValidationError) as error:  # back in school, still the county's own child
+        handover_claim_by_identifier(
+            identifier=own.student.id_number, reason=HandoverReason.OTHER, user=people["county"]
+        )
+    assert error.value.message_dict["identifier"] == ["This child's case is already in your county."]
     for role in ("principal", "province", "ministry", "admin"):
         with pytest.raises(PermissionDenied):
             handover_claim(case=own, reason=HandoverReason.OTHER, user=people[role])
@@ -376,6 +440,18 @@ def test_the_case_page_offers_the_handover_form_to_the_holding_county_and_admini
         response = page(client, people[role], url)
         assert "handover_form" not in response.context
         assert reverse("students:case-handover", args=[case.pk]) not in response.content.decode()
+
+
+def test_the_case_page_offers_the_handover_form_for_a_returned_child_but_not_for_an_earlier_case(
+    client, case, area, people
+):
+    url = reverse("students:case-detail", args=[case.pk])
+    case_mark_returned(case=case, returned_on=days_ago(10), placement=Placement.REGULAR_CLASS)
+    assert "handover_form" in page(client, people["far_county"], url).context
+    factory_open_case(area["far_school"], student=case.student, dropout_date=days_ago(5))
+    response = page(client, people["far_county"], url)
+    assert "handover_form" not in response.context
+    assert reverse("students:case-handover", args=[case.pk]) not in response.content.decode()
 
 
 def test_the_holding_county_asks_by_county_code_from_the_case_page(client, case, area, people):
