@@ -23,7 +23,8 @@ from students.models import ClosureReason, DropoutCase, Handover
 from students.services import case_change_status, case_mark_returned
 from tests.factories import StudentFactory, open_case
 
-from .totals_support import ACTIVITY, DAY, county_parents, days_between, stored_rows, summed
+from .totals_support import DAY, county_parents, days_between, stored_rows, summed
+from .totals_support import expected_county_rows as support_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -92,43 +93,10 @@ def holder_on(case: DropoutCase, handovers: list[Handover], day: datetime.date) 
 
 def expected_county_rows(first: datetime.date, last: datetime.date, baseline: datetime.date) -> dict:
     """(county_id, day) -> figures, case by case and day by day, each case in the county holding it that day."""
-    cases = list(DropoutCase.objects.select_related("student"))
     handovers = defaultdict(list)
     for handover in Handover.objects.filter(status="accepted").order_by("handed_over_on", "pk"):
         handovers[handover.case_id].append(handover)
-
-    def is_open(case, day):
-        return case.dropout_date <= day and (case.struck_off_on is None or case.struck_off_on > day)
-
-    baselines: dict[int, int] = defaultdict(int)
-    for case in cases:
-        if is_open(case, baseline):
-            baselines[holder_on(case, handovers[case.pk], baseline)] += 1
-    rows = {}
-    for day in days_between(first, last):
-        per_county: dict[int, dict] = defaultdict(lambda: dict.fromkeys(FIGURE_COLUMNS, 0))
-        for case in cases:
-            figures = per_county[holder_on(case, handovers[case.pk], day)]
-            if case.dropout_date == day:
-                figures["new_count"] += 1
-            if case.struck_off_on == day:
-                figures["returned_count" if case.returned_on else "closed_count"] += 1
-            if is_open(case, day):
-                student = case.student
-                figures["open_count"] += 1
-                figures["open_male"] += student.gender == "M"
-                figures["open_female"] += student.gender == "F"
-                figures["open_primary"] += case.grade <= 6
-                figures["open_junior"] += case.grade >= 7
-                figures["open_poor"] += student.registered_poor
-                figures["open_left_behind"] += bool(student.left_behind)
-                figures["open_disabled"] += bool(student.disability)
-                figures[f"open_reason_{case.reason}"] += 1
-        for county_id, figures in per_county.items():
-            if figures["open_count"] or any(figures[name] for name in ACTIVITY):
-                figures["baseline_open"] = baselines[county_id]
-                rows[(county_id, day)] = figures
-    return rows
+    return support_rows(first, last, baseline, county_of=lambda case, day: holder_on(case, handovers[case.pk], day))
 
 
 def without_baseline(rows: dict) -> dict:

@@ -91,8 +91,13 @@ def build_ledger(area: dict, baseline: datetime.date) -> dict:
     return {"cases": cases, "group": group}
 
 
-def expected_county_rows(first: datetime.date, last: datetime.date, baseline: datetime.date) -> dict:
-    """(county_id, day) -> figures, from every case, day by day; only county-days with something."""
+def expected_county_rows(first: datetime.date, last: datetime.date, baseline: datetime.date, county_of=None) -> dict:
+    """(county_id, day) -> figures, from every case, day by day; only county-days with something.
+
+    `county_of(case, day)` names the county holding a case on a day (a handed-over case moves); by default
+    the case's own county.
+    """
+    county_of = county_of or (lambda case, day: case.county_id)
     rows: dict = {}
     cases = list(DropoutCase.objects.select_related("student"))
 
@@ -102,11 +107,11 @@ def expected_county_rows(first: datetime.date, last: datetime.date, baseline: da
     baselines: dict[int, int] = defaultdict(int)
     for case in cases:
         if is_open(case, baseline):
-            baselines[case.county_id] += 1
+            baselines[county_of(case, baseline)] += 1
     for day in days_between(first, last):
         per_county: dict[int, dict] = defaultdict(lambda: dict.fromkeys(FIGURE_COLUMNS, 0))
         for case in cases:
-            figures = per_county[case.county_id]
+            figures = per_county[county_of(case, day)]
             if case.dropout_date == day:
                 figures["new_count"] += 1
             if case.struck_off_on == day:
