@@ -19,7 +19,7 @@ from . import databases
 from .results import Result, format_table, write_json
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
-GROUP_ORDER = ["pages", "totals", "import", "visits"]
+GROUP_ORDER = ["pages", "totals", "import", "visits", "verify"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Scale:
     load_seconds: float
     minutes_per_group: float
     load_clients: int = 32
+    verify_repeat: int = 3
 
 
 SCALES = {
@@ -180,6 +181,12 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
             minutes=scale.minutes_per_group,
         )
         return visits.results(figures)
+    if group == "verify":
+        from . import verification
+
+        say(f"measuring verify_ledger on the {large.label} ledger")
+        figures = run_worker(large, "verify", {"repeat": scale.verify_repeat}, minutes=scale.minutes_per_group)
+        return verification.results(figures, label=large.label)
     raise ValueError(group)
 
 

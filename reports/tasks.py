@@ -5,6 +5,9 @@ admin) requests a run and starts it: a chord of one staging task per province, t
 rolls up, publishes and reconciles in a single transaction. Transient database errors are retried
 with exponential backoff; every task has soft and hard time limits, and a run whose task fails for
 good is recorded as failed.
+
+The nightly verification of the ledger's hash chains (beat: the "Nightly ledger verification" periodic task,
+00:45) walks the chains that gained entries since the last verification and keeps the result for the runs page.
 """
 
 import datetime
@@ -13,6 +16,8 @@ import logging
 from celery import Task, chord, shared_task
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
+
+from students.ledger_chain import ledger_verify_nightly
 
 from .services import runs
 from .services.totals import ReconciliationError
@@ -52,6 +57,12 @@ def nightly_totals() -> int:
     run = runs.run_request(trigger=runs.Trigger.NIGHTLY)
     start_totals_run.delay(run.pk)
     return run.pk
+
+
+@shared_task(base=TotalsTask, soft_time_limit=1800, time_limit=1900)
+def verify_ledger_nightly() -> int:
+    """Verify the chains that gained entries since the last verification; the result is kept."""
+    return ledger_verify_nightly().pk
 
 
 @shared_task(base=TotalsTask, soft_time_limit=300, time_limit=360)

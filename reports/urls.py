@@ -1,6 +1,12 @@
 from django.urls import path
 
+from counties.models import Role
+from counties.roles import requires_role
+
 from . import views, views_runs
+
+# The totals runs are the administrators' (counties.roles); every other screen scopes itself (students.access).
+administrators = requires_role(Role.ADMIN)
 
 app_name = "reports"
 
@@ -11,7 +17,7 @@ urlpatterns = [
     path("group/<slug:slug>/", views.group, name="group"),
     path("school/<str:code>/", views.school, name="school"),
     path("assets/plotly-<str:version>.min.js", views.plotly_js, name="plotly-js"),
-    path("totals/runs/", views_runs.run_list, name="runs"),
-    path("totals/runs/start/", views_runs.run_start, name="run-start"),
-    path("totals/runs/<int:pk>/status/", views_runs.run_status, name="run-status"),
+    path("totals/runs/", administrators(views_runs.run_list), name="runs"),
+    path("totals/runs/start/", administrators(views_runs.run_start), name="run-start"),
+    path("totals/runs/<int:pk>/status/", administrators(views_runs.run_status), name="run-status"),
 ]

@@ -1,14 +1,18 @@
-"""The totals runs page for administrators: every run with its outcome, a button to start one, live progress."""
+"""The totals runs page for administrators: every run with its outcome, a button to start one, live progress.
+
+Only administrators reach these views: reports.urls routes them through counties.roles.requires_role.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from counties.models import Role
+from counties.roles import may_open
+from students.ledger_chain import latest_verification
 
 from .models import RunStatus, TotalsRun
 from .services import runs
@@ -18,21 +22,16 @@ RUNS_SHOWN = 50
 
 
 def can_manage_totals(user) -> bool:
-    return user.is_active and (user.is_staff or user.is_superuser or user.role == Role.ADMIN)
-
-
-def _require_manager(request) -> None:
-    # Other users are not told the page exists.
-    if not can_manage_totals(request.user):
-        raise Http404
+    """Whether to show the user a link to the runs page: the roles its URL declares (reports.urls)."""
+    return may_open(user, "reports:runs")
 
 
 @login_required
 @require_GET
 def run_list(request):
-    _require_manager(request)
     recent = list(TotalsRun.objects.select_related("requested_by")[:RUNS_SHOWN])
     last_finished = next((run for run in recent if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)), None)
+    verification, broken_links = latest_verification()
     return render(
         request,
         "reports/runs.html",
@@ -40,6 +39,8 @@ def run_list(request):
             "runs": recent,
             "active": runs.active_run(),
             "last_failed": last_finished if last_finished and last_finished.status == RunStatus.FAILED else None,
+            "verification": verification,
+            "broken_links": broken_links,
         },
     )
 
@@ -48,7 +49,6 @@ def run_list(request):
 @require_POST
 def run_start(request):
     """Request a run of every day changed since the last one; the worker starts it once this commits."""
-    _require_manager(request)
     active = runs.active_run()
     if active is not None:
         messages.warning(request, _("A run is already in progress."))
@@ -63,7 +63,6 @@ def run_start(request):
 @require_GET
 def run_status(request, pk: int):
     """The run's progress, polled by the runs page while it is in progress."""
-    _require_manager(request)
     run = get_object_or_404(TotalsRun, pk=pk)
     return JsonResponse(
         {

@@ -14,17 +14,23 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from counties.models import Role
 
 from .disclosure import HIDDEN, log_disclosure
+from .ledger_chain import describe
 from .models import (
     CaseEvent,
     ClosureReason,
+    CountyVerification,
     DisclosurePurpose,
     DropoutCase,
     IdentifierAccess,
     LedgerJob,
+    LedgerVerification,
     PersuasionVisit,
     ResponsiblePerson,
     Student,
@@ -209,3 +215,55 @@ class IdentifierAccessAdmin(ChildDataAdmin, ReadOnlyAdmin):
     list_display = ["at", "user", "case", "purpose"]
     list_select_related = ["user", "case"]
     search_fields = ["user__username"]
+
+
+# Verifications of the hash chains name entries and cases by number and counties by name, no child's data.
+@admin.register(LedgerVerification)
+class LedgerVerificationAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "trigger", "county", "since", "entries_checked", "broken_count", "ok"]
+    list_filter = ["ok", "trigger"]
+    list_select_related = ["county"]
+    fields = [
+        "started_at",
+        "finished_at",
+        "trigger",
+        "county",
+        "since",
+        "entries_checked",
+        "broken_count",
+        "ok",
+        "broken_links_found",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("broken links found"))
+    def broken_links_found(self, verification: LedgerVerification) -> str:
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((describe(r),) for r in verification.broken_links))
+        )
+
+
+@admin.register(CountyVerification)
+class CountyVerificationAdmin(ReadOnlyAdmin):
+    """The last verification per county: of every verification that walked a county's chains, the latest."""
+
+    list_display = ["county", "verified_at", "entries_checked", "broken_count", "intact", "verification_link"]
+    list_select_related = ["county", "verification"]
+    search_fields = ["county__name", "county__code"]
+
+    def get_queryset(self, request):
+        latest = CountyVerification.objects.order_by("county_id", "-verification_id").distinct("county_id").values("pk")
+        return super().get_queryset(request).filter(pk__in=latest)
+
+    @admin.display(description=_("verified at"), ordering="verification__finished_at")
+    def verified_at(self, result: CountyVerification):
+        return result.verification.finished_at
+
+    @admin.display(description=_("intact"), boolean=True)
+    def intact(self, result: CountyVerification) -> bool:
+        return result.ok
+
+    @admin.display(description=_("verification"))
+    def verification_link(self, result: CountyVerification) -> str:
+        url = reverse("admin:students_ledgerverification_change", args=[result.verification_id])
+        return format_html('<a href="{}">{}</a>', url, result.verification)

@@ -236,17 +236,38 @@ class ResponsiblePersonsForm(forms.Form):
     def rows(self):
         return [(ROLE_LINE[role], self[f"name_{role.value}"], self[f"phone_{role.value}"]) for role in ResponsibleRole]
 
-    def persons(self) -> list[dict]:
-        return [
+    def clean(self):
+        cleaned = super().clean()
+        names = {role: cleaned.get(f"name_{role.value}", "").strip() for role in ResponsibleRole}
+        cleaned["persons"] = [
             {
                 "line": ROLE_LINE[role],
                 "role": role.value,
-                "name": self.cleaned_data[f"name_{role.value}"].strip(),
-                "phone": self.cleaned_data[f"phone_{role.value}"].strip(),
+                "name": names[role],
+                "phone": cleaned.get(f"phone_{role.value}", "").strip(),
             }
             for role in ResponsibleRole
-            if self.cleaned_data[f"name_{role.value}"].strip()
+            if names[role]
         ]
+        return cleaned
+
+    def persons(self) -> list[dict]:
+        return self.cleaned_data["persons"]
+
+
+class CaseResponsiblePersonsForm(ResponsiblePersonsForm):
+    """The case page's form of responsible persons. Like every action on a case, it carries the version of the
+    case the user saw (a handover's acceptance names persons with its own form, which carries the version)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, case: DropoutCase, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("version", case.version)
+        super().__init__(*args, case=case, **kwargs)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        add_service_errors(self, error)
 
 
 def _student_field(name: str, **kwargs):

@@ -22,6 +22,7 @@ On acceptance the case moves to the receiving county and school from `handed_ove
   county's hold on it, so that no day's figures change (reports.services.sql, `segments`);
 - the responsible persons the old county named are written into the handover's decision note, where they
   stay as history, and replaced by those the receiving county names (the parent stays unless replaced);
+  the replacement is in the case's history of its responsible persons too;
 - a back-dated handover of an open case records a ledger correction, so the totals recompute from that day.
 
 What the receiving county sees of the child before it accepts is `handover_child`: masked, as for any
@@ -45,7 +46,13 @@ from .choices import OPEN_STATUSES, HandoverReason, HandoverStatus, ResponsibleR
 from .disclosure import Disclosure, disclosure_for
 from .identifiers import normalize_id_number, validate_id_number, validate_registry_number
 from .models import CaseEvent, DropoutCase, Handover, ResponsiblePerson, Student
-from .services import StaleCaseError, correction_record, effective_date_problems
+from .services import (
+    StaleCaseError,
+    case_lock,
+    correction_record,
+    effective_date_problems,
+    responsible_persons_record_change,
+)
 
 # A handover waiting longer than this is shown as stuck, to the counties and to those above them.
 STUCK_AFTER_DAYS = 30
@@ -126,7 +133,8 @@ def handover_request(
     user=None,
 ) -> Handover:
     """The holding county asks `to_county` to take the case (the child's open case or, with none open, their latest
-    one); it stays where it is until accepted."""
+    one); it stays where it is until accepted. Decided on the case under its row lock, as it is now."""
+    case = case_lock(case)
     _require_county(user, case.county_id)
     _check_new_handover(case, to_county, reason)
     return Handover.objects.create(
@@ -151,8 +159,9 @@ def handover_claim(
     *, case: DropoutCase, reason: str, note: str = "", user, to_school: School | None = None
 ) -> Handover:
     """The user's county asks for the case that holds a child, held by another county (to place the child in
-    `to_school`)."""
+    `to_school`). Decided on the case under its row lock, as it is now."""
     county = _receiving_county(user)
+    case = case_lock(case)
     _check_new_handover(case, county, reason)
     _check_school(to_school, county.pk)
     return Handover.objects.create(
@@ -247,8 +256,14 @@ def handover_accept(
     """
     _require_county(user, deciding_county_id(handover))
     handover = _locked_pending(handover)
+    # The child's record is locked before the case: an identity edit decides under that lock which county holds
+    # the child (services.student_update), so it comes wholly before or after the move. NO KEY UPDATE, so that a
+    # relapse holding the case can still open the child's new case; the checks below then find this case no
+    # longer holds the child.
+    student_id = DropoutCase.objects.values_list("student_id", flat=True).get(pk=handover.case_id)
+    Student.objects.select_for_update(no_key=True).only("pk").get(pk=student_id)
     case = DropoutCase.objects.select_for_update().get(pk=handover.case_id)
-    if expected_version is not None and case.version != expected_version:
+    if case.student_id != student_id or expected_version not in (None, case.version):
         raise StaleCaseError(_("The case changed while you were deciding. Reload the page to see it."), code="stale")
     day = handed_over_on or _today()
     to_school = to_school or handover.to_school
@@ -298,6 +313,7 @@ def handover_accept(
     )
     case.responsible_persons.exclude(pk__in=[p.pk for p in kept]).delete()
     ResponsiblePerson.objects.bulk_create(new_persons)
+    responsible_persons_record_change(case=case, before=old_persons, after=[*kept, *new_persons], user=user)
 
     handover.status = HandoverStatus.ACCEPTED
     handover.to_school = to_school

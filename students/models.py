@@ -196,7 +196,30 @@ class DropoutCase(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class CaseEvent(models.Model):
+class HashField(models.BinaryField):
+    """A hash, read back as bytes (the database driver hands over a memoryview): comparable, printable, hashable."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else bytes(value)
+
+
+class ChainedEntry(models.Model):
+    """An entry of the ledger's history, chained to the entry before it (students.ledger_chain).
+
+    The database writes these fields on insert, never the application: the entry's position in its chain (a
+    case's events, a case's visits, a child's identity changes), the previous entry's hash (none for the first)
+    and the SHA-256 of that hash and of the entry's content.
+    """
+
+    chain_position = models.PositiveIntegerField(_("position in the chain"), default=0, editable=False)
+    previous_hash = HashField(_("previous entry's hash"), null=True, blank=True)
+    entry_hash = HashField(_("hash"), default=b"")
+
+    class Meta:
+        abstract = True
+
+
+class CaseEvent(ChainedEntry):
     """One change of a case's status. Append-only: the database refuses updates and deletes."""
 
     case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="events", verbose_name=_("case"))
@@ -222,13 +245,17 @@ class CaseEvent(models.Model):
             # Retention checks per case, counted for the dashboards' "retention checks due".
             models.Index(fields=["case"], condition=Q(to_status=Status.RETAINED), name="retention_checks"),
         ]
+        constraints = [models.UniqueConstraint(fields=["case", "chain_position"], name="one_event_per_chain_position")]
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display() or '·'} → {self.get_to_status_display()}"
 
 
-class PersuasionVisit(models.Model):
-    """One attempt to persuade a child back. `visitors` is a list of {"role": VisitorRole, "name": str}."""
+class PersuasionVisit(ChainedEntry):
+    """One attempt to persuade a child back. `visitors` is a list of {"role": VisitorRole, "name": str}.
+
+    Append-only, like the case's events: the database refuses updates and deletes.
+    """
 
     case = models.ForeignKey(DropoutCase, models.PROTECT, related_name="visits", verbose_name=_("case"))
     visit_date = models.DateField(_("visit date"))
@@ -247,6 +274,7 @@ class PersuasionVisit(models.Model):
         verbose_name_plural = _("persuasion visits")
         ordering = ["-visit_date", "-pk"]
         indexes = [models.Index(fields=["case", "-visit_date"])]
+        constraints = [models.UniqueConstraint(fields=["case", "chain_position"], name="one_visit_per_chain_position")]
 
     def __str__(self) -> str:
         return f"{self.visit_date:%Y-%m-%d} · {self.get_method_display()}"
@@ -269,6 +297,32 @@ class ResponsiblePerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.name}"
+
+
+class ResponsiblePersonChange(models.Model):
+    """One change of a case's responsible persons: who, when, and each role's person before and after.
+
+    `changes` maps a role to [old, new], each {"name", "phone"} or None (no one in that role). Append-only; shown
+    in the case's history through the disclosure rule, so masked roles see family names and no phone.
+    """
+
+    case = models.ForeignKey(
+        DropoutCase, models.PROTECT, related_name="responsible_person_changes", verbose_name=_("case")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("changed by")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        verbose_name = _("change of responsible persons")
+        verbose_name_plural = _("changes of responsible persons")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["case", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class JobKind(models.TextChoices):
@@ -375,7 +429,7 @@ class IdentifierAccess(models.Model):
         return f"{self.user} · {self.get_purpose_display()} · {self.at:%Y-%m-%d %H:%M}"
 
 
-class IdentityChange(models.Model):
+class IdentityChange(ChainedEntry):
     """One change of a child's identity: who, when, why, and each field's old and new value.
 
     `changes` maps a field name to [old, new]. Append-only, like the case's history; it is shown on the
@@ -396,6 +450,9 @@ class IdentityChange(models.Model):
         verbose_name_plural = _("identity changes")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["student", "-at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "chain_position"], name="one_identity_change_per_chain_position")
+        ]
 
     def __str__(self) -> str:
         return f"{self.student_id} · {self.get_source_display()} · {self.at:%Y-%m-%d %H:%M}"
@@ -521,3 +578,62 @@ class StudentMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_id} → {self.kept_id}"
+
+
+class VerificationTrigger(models.TextChoices):
+    NIGHTLY = "nightly", pgettext_lazy("verification started", "nightly")
+    COMMAND = "command", pgettext_lazy("verification started", "by command")
+
+
+class LedgerVerification(models.Model):
+    """One walk of the ledger's hash chains (students.ledger_chain): what it covered and what it found.
+
+    `county` empty: every county. `since` set: the chains with an entry recorded from then on, each walked whole.
+    `broken_links` names the first broken links found (students.ledger_chain.BROKEN_LINKS_KEPT of them: table, id,
+    chain, position, county's code and name, problems), `broken_count` counts them all.
+    """
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    trigger = models.CharField(_("started"), max_length=10, choices=VerificationTrigger.choices)
+    county = models.ForeignKey(
+        Division, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
+    since = models.DateTimeField(_("entries recorded since"), null=True, blank=True)
+    entries_checked = models.PositiveBigIntegerField(_("entries checked"), default=0)
+    broken_count = models.PositiveIntegerField(_("broken links"), default=0)
+    broken_links = models.JSONField(_("broken links found"), default=list, blank=True)
+    ok = models.BooleanField(_("intact"), default=False)
+
+    class Meta:
+        verbose_name = _("ledger verification")
+        verbose_name_plural = _("ledger verifications")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.county or _('every county')}"
+
+
+class CountyVerification(models.Model):
+    """What one verification found in one county (the county holding each case, or each child)."""
+
+    verification = models.ForeignKey(
+        LedgerVerification, models.CASCADE, related_name="counties", verbose_name=_("verification")
+    )
+    county = models.ForeignKey(Division, models.PROTECT, related_name="+", verbose_name=_("county"))
+    entries_checked = models.PositiveBigIntegerField(_("entries checked"), default=0)
+    broken_count = models.PositiveIntegerField(_("broken links"), default=0)
+
+    class Meta:
+        verbose_name = _("verification of a county")
+        verbose_name_plural = _("last verification per county")
+        ordering = ["county__code"]
+        constraints = [models.UniqueConstraint(fields=["verification", "county"], name="one_result_per_county")]
+        indexes = [models.Index(fields=["county", "-verification"], name="county_verification_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.county} · {self.verification}"
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_count == 0

@@ -2,6 +2,11 @@
 
 Each function validates first, then writes in one transaction. Status changes append a CaseEvent and
 update the case's summary fields together, under a row lock, so the summary always matches the events.
+
+Every write to a case decides on the case as it is under that row lock (`case_lock`), never on the
+caller's copy, which a colleague may have changed since the page was loaded: a form built on an older
+version is refused (StaleCaseError), a visit to a case closed meanwhile is refused, a finished case
+(closed, or ended by a relapse) takes no more changes of its responsible persons.
 """
 
 import csv
@@ -22,7 +27,16 @@ from psycopg2.extras import execute_values
 from counties.models import School
 
 from .access import holding_case, may_change_identity, scope_for
-from .choices import OPEN_STATUSES, IdentitySource, Placement, Status, VisitMethod, VisitorRole, VisitOutcome
+from .choices import (
+    OPEN_STATUSES,
+    IdentitySource,
+    Placement,
+    ResponsibleRole,
+    Status,
+    VisitMethod,
+    VisitorRole,
+    VisitOutcome,
+)
 from .identifiers import (
     id_birth_date,
     id_gender,
@@ -30,7 +44,7 @@ from .identifiers import (
     validate_id_number,
     validate_registry_number,
 )
-from .lifecycle import STRUCK_OFF, check_transition
+from .lifecycle import STRUCK_OFF, allowed_next, check_transition
 from .models import (
     CaseEvent,
     ClosureReason,
@@ -39,6 +53,7 @@ from .models import (
     LedgerCorrection,
     PersuasionVisit,
     ResponsiblePerson,
+    ResponsiblePersonChange,
     Student,
 )
 
@@ -109,6 +124,31 @@ def _require_school_access(user, school: School) -> None:
 
 def _require_case_access(user, case: DropoutCase) -> None:
     _require_school_access(user, case.school)
+
+
+def case_lock(case: DropoutCase, *, user=None) -> DropoutCase:
+    """The case as it is now, its row locked until the transaction ends, checked against the user's write scope.
+
+    Writes to a case decide on this copy: two writes to one case wait for each other, and neither acts on what
+    the other has just changed (a status, a version, the county after a handover) without seeing it.
+    """
+    locked = DropoutCase.objects.select_for_update(of=("self",)).select_related("school").get(pk=case.pk)
+    _require_case_access(user, locked)
+    return locked
+
+
+def check_version(case: DropoutCase, expected_version: int | None) -> None:
+    """Refuse a form built on another version of the case than the locked one (None: no form, no check)."""
+    if expected_version is not None and case.version != expected_version:
+        raise StaleCaseError(
+            _("Someone else changed this case while you were editing it. Reload the page to see their change."),
+            code="stale",
+        )
+
+
+def case_is_finished(case: DropoutCase) -> bool:
+    """A case closed, or ended by a relapse (a new case holds the child): it has no next status."""
+    return not allowed_next(case.status)
 
 
 def student_clean(data: StudentData) -> StudentData:
@@ -297,9 +337,11 @@ def student_update(
     correction of a detail the figures count by asks the nightly totals to recompute the child's days. The source
     defaults to the administration pages, whose call names none; forms and imports name theirs.
     """
-    if not may_change_identity(user, student):
-        raise PermissionDenied(_("Only the county that holds this child's case can change the child's details."))
     locked = Student.objects.select_for_update().get(pk=student.pk)
+    # Decided under the child's lock, which a handover of the child's case takes too (students.handover): the
+    # county that holds the child is the one after any handover that went before.
+    if not may_change_identity(user, locked):
+        raise PermissionDenied(_("Only the county that holds this child's case can change the child's details."))
     before = {name: _stored(name, getattr(locked, name)) for name in STUDENT_DATA_FIELDS}
     fields = {**before, **{name: value for name, value in changes.items() if name in before}}
     data = student_clean(
@@ -441,13 +483,8 @@ def case_change_status(
     expected_version: int | None = None,
 ) -> CaseEvent:
     """Move a case to a new status, recording who, when and why. The only way a status changes."""
-    _require_case_access(user, case)
-    locked = DropoutCase.objects.select_for_update().get(pk=case.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleCaseError(
-            _("Someone else changed this case while you were editing it. Reload the page to see their change."),
-            code="stale",
-        )
+    locked = case_lock(case, user=user)
+    check_version(locked, expected_version)
     check_transition(locked.status, to_status)
     _check_effective_date(locked, effective_date)
     details = status_details_problems(
@@ -537,6 +574,7 @@ def case_reopen_on_relapse(
     )
 
 
+@transaction.atomic
 def visit_record(
     *,
     case: DropoutCase,
@@ -550,16 +588,17 @@ def visit_record(
 ) -> PersuasionVisit:
     """Record a persuasion attempt. The first attempt on a fresh case marks it as being persuaded.
 
-    A visit on a case already being persuaded is one INSERT, its own transaction; the first visit
-    writes the status change with it, in one transaction.
+    The visit is checked and written under the case's row lock, in one transaction with the status change
+    of a first visit: a visit sent while a colleague closes the case is recorded before the closing event,
+    or refused; never after it.
     """
-    _require_case_access(user, case)
+    locked = case_lock(case, user=user)
     errors: dict[str, list[str]] = {}
     if visit_date > _today():
         errors["visit_date"] = [_("The visit date cannot be in the future.")]
-    elif visit_date < case.dropout_date:
+    elif visit_date < locked.dropout_date:
         errors["visit_date"] = [_("The visit cannot be before the dropout date.")]
-    if not case.is_open:
+    if not locked.is_open:
         errors["__all__"] = [_("Visits are recorded on open cases only.")]
     if not visitors:
         errors["visitors"] = [_("Say who went.")]
@@ -577,7 +616,7 @@ def visit_record(
     if errors:
         raise ValidationError(errors)
     visit = PersuasionVisit(
-        case=case,
+        case=locked,
         visit_date=visit_date,
         visitors=[{"role": v["role"], "name": (v.get("name") or "").strip()} for v in visitors],
         method=method,
@@ -586,15 +625,12 @@ def visit_record(
         next_follow_up=next_follow_up,
         recorded_by=user,
     )
-    if case.status != Status.DROPPED_OUT:
-        visit.save(force_insert=True)
-        return visit
-    with transaction.atomic():
-        visit.save(force_insert=True)
+    visit.save(force_insert=True)
+    if locked.status == Status.DROPPED_OUT:
         case_change_status(
             case=case,
             to_status=Status.PERSUADING,
-            effective_date=max(visit_date, _last_event_date(case)),
+            effective_date=max(visit_date, _last_event_date(locked)),
             user=user,
             note=_("First persuasion visit recorded."),
         )
@@ -605,15 +641,60 @@ def _last_event_date(case: DropoutCase) -> datetime.date:
     return case.events.order_by("-effective_date").values_list("effective_date", flat=True).first() or case.dropout_date
 
 
+def _person_values(person: ResponsiblePerson | None) -> dict | None:
+    return {"name": person.name, "phone": person.phone} if person is not None else None
+
+
+def responsible_persons_record_change(
+    *, case: DropoutCase, before: list[ResponsiblePerson], after: list[ResponsiblePerson], user=None
+) -> ResponsiblePersonChange | None:
+    """Record who changed the case's responsible persons from `before` to `after`, and when: each role whose person
+    differs, with the person before and after ({"name", "phone"}, or None for no one). None when nothing differs."""
+    old = {person.role: _person_values(person) for person in before}
+    new = {person.role: _person_values(person) for person in after}
+    changes = {
+        role: [old.get(role), new.get(role)] for role in ResponsibleRole.values if old.get(role) != new.get(role)
+    }
+    if not changes:
+        return None
+    return ResponsiblePersonChange.objects.create(case=case, changed_by=user, changes=changes)
+
+
 @transaction.atomic
-def case_set_responsible_persons(*, case: DropoutCase, persons: list[dict], user=None) -> None:
-    """Replace the case's responsible persons with `persons` ({"line", "role", "name", "phone"})."""
-    _require_case_access(user, case)
-    rows = [ResponsiblePerson(case=case, **person) for person in persons if person.get("name")]
-    for row in rows:
+def case_set_responsible_persons(
+    *, case: DropoutCase, persons: list[dict], user=None, expected_version: int | None = None
+) -> ResponsiblePersonChange | None:
+    """Set the case's responsible persons to `persons` ({"line", "role", "name", "phone"}; one per role, a blank
+    name is no one).
+
+    Decided on the case under its row lock, against the version the user's form was built on
+    (`expected_version`): of simultaneous saves one goes through, the others are refused as stale. A finished
+    case takes no change. A change bumps the case's version and is recorded in its history (who, when, each
+    role's person before and after); returns that record, or None when nothing changed.
+    """
+    locked = case_lock(case, user=user)
+    check_version(locked, expected_version)
+    if case_is_finished(locked):
+        raise ValidationError(
+            _("This case is finished (%(status)s): its responsible persons no longer change.")
+            % {"status": locked.get_status_display()},
+            code="finished",
+        )
+    wanted = {person["role"]: ResponsiblePerson(case=locked, **person) for person in persons if person.get("name")}
+    for row in wanted.values():
         row.full_clean(exclude=["case"], validate_unique=False)
-    case.responsible_persons.all().delete()
-    ResponsiblePerson.objects.bulk_create(rows)
+    change = responsible_persons_record_change(
+        case=locked, before=list(locked.responsible_persons.all()), after=list(wanted.values()), user=user
+    )
+    if change is None:
+        return None
+    # Only the roles that changed are rewritten; under the lock no one else writes them meanwhile.
+    locked.responsible_persons.filter(role__in=list(change.changes)).delete()
+    ResponsiblePerson.objects.bulk_create([wanted[role] for role in change.changes if role in wanted])
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    case.refresh_from_db(fields=["version", "updated_at"])
+    return change
 
 
 # Set-based writes for large batches (the spreadsheet import). The caller checks each row with the

@@ -2,11 +2,16 @@ import os
 import socket
 from urllib.parse import urlsplit
 
+import psycopg2
 import pytest
+from django.conf import settings
+from django.db import DatabaseError, connection, connections
 
 from counties.models import Role
+from dropout_ledger.database_roles import grant_application_rights
 
 from .browser import browser, chromium_missing_reason, page  # noqa: F401 - fixtures for @pytest.mark.browser
+from .database import as_owner
 from .factories import CountyFactory, PrefectureFactory, SchoolFactory, UserFactory
 
 
@@ -53,6 +58,72 @@ def pytest_runtest_setup(item):
         if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
             pytest.fail(f"{reason}. In CI nothing is skipped for want of a browser or service.", pytrace=False)
         pytest.skip(reason)
+
+
+# The role the suite runs as when DATABASE_APP_ROLE does not name one (make test's embedded server does).
+TEST_APP_ROLE = "ledger_app"
+
+
+def _app_role_ensure(role: str) -> None:
+    """The application's role exists, and the suite's own user (the owner) may act as it."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')
+            cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [role])
+            if not cursor.fetchone()[0]:
+                cursor.execute(f'GRANT "{role}" TO current_user')
+        except DatabaseError as error:
+            pytest.exit(
+                f"The tests run as the application's database role {role!r}, which could not be set up "
+                f"({error.__class__.__name__}: {str(error).strip()}). Create it and grant it to the user of "
+                f"DATABASE_URL (CREATE ROLE {role}; GRANT {role} TO <user>), or use make test.",
+                returncode=3,
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The suite runs as the application's database role, as the web app does in production.
+
+    The test database is created and migrated by the user of DATABASE_URL, its owner; then every connection
+    takes the application's role (SET ROLE, Django's assume_role), which may read and write rows but may not
+    alter a table, disable a trigger, or update and delete the ledger's history. The one right added for the
+    tests is TRUNCATE, with which the transactional tests empty the tables between tests.
+    """
+    role = settings.DATABASE_APP_ROLE or TEST_APP_ROLE
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    with django_db_blocker.unblock():
+        _app_role_ensure(role)
+        grant_application_rights(connection, role, may_truncate=True)
+        options["assume_role"] = role
+        connection.close()
+    yield
+    with django_db_blocker.unblock():
+        # The owner drops the test database.
+        options.pop("assume_role", None)
+        connections.close_all()
+
+
+@pytest.fixture
+def database_owner(db):
+    """The test acts as the database's owner, as the maintenance commands (seeding, the benchmark) do."""
+    with as_owner():
+        yield
+
+
+@pytest.fixture
+def owner_connection(django_db_blocker):
+    """A separate connection to the test database as its owner: what someone with the owner's password, or
+    behind the application's back, can do. It sees only what the tests committed (transaction=True)."""
+    params = connection.get_connection_params()
+    params.pop("assume_role", None)
+    with django_db_blocker.unblock():
+        owner = psycopg2.connect(**{key: value for key, value in params.items() if key != "cursor_factory"})
+    owner.autocommit = True
+    yield owner
+    owner.close()
 
 
 @pytest.fixture

@@ -162,7 +162,16 @@ def test_configured_database_url_is_kept_as_it_is():
     stack.start_postgres()
 
     assert stack.env["DATABASE_URL"] == url
+    assert stack.owner_env["DATABASE_URL"] == url
     assert stack.postgres is None
+
+
+def test_migrations_and_seeding_run_as_the_owner_when_one_is_configured():
+    app, owner = "postgres://ledger_app@db/ledger", "postgres://ledger_owner@db/ledger"
+    stack = devstack.Stack(throwaway=True, database="x", environ={"DATABASE_URL": app, "DATABASE_OWNER_URL": owner})
+
+    assert stack.env["DATABASE_URL"] == app
+    assert stack.owner_env["DATABASE_URL"] == owner
 
 
 def test_postmaster_port_is_read_from_the_fourth_line(tmp_path):
@@ -263,6 +272,49 @@ def test_throwaway_postgres_answers_and_leaves_nothing_behind(tmp_path):
 
     assert not _alive(pid)
     assert not (tmp_path / "scratch").exists()
+
+
+@pytest.mark.slow
+def test_embedded_database_belongs_to_the_owner_and_the_application_role_is_no_superuser(tmp_path):
+    server = devstack.EmbeddedPostgres(tmp_path / "scratch" / "postgres", throwaway=True)
+    try:
+        port = server.start()
+        # A database made before the two roles: everything in it belongs to the bootstrap superuser.
+        _query(port, "postgres", "CREATE DATABASE ledger")
+        _query(
+            port, "ledger", "CREATE TABLE kept (n serial); CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1'"
+        )
+        server.create_database("ledger")
+        server.create_database("ledger")  # a second start changes nothing
+
+        owners = _query(
+            port,
+            "ledger",
+            "SELECT (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ledger'), "
+            "(SELECT tableowner FROM pg_tables WHERE tablename = 'kept'), "
+            "(SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'one')",
+        )
+        roles = _query(
+            port,
+            "postgres",
+            "SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles "
+            "WHERE rolname IN ('ledger_owner', 'ledger_app') ORDER BY 1",
+        )
+        app = psycopg2.connect(host="127.0.0.1", port=port, user=devstack.APP_ROLE, dbname="ledger")
+        try:
+            with app.cursor() as cursor:
+                cursor.execute("SELECT current_user")
+                signed_in_as = cursor.fetchone()[0]
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cursor.execute("ALTER TABLE kept ADD COLUMN m int")
+        finally:
+            app.close()
+    finally:
+        server.stop()
+
+    assert owners == [("ledger_owner", "ledger_owner", "ledger_owner")]
+    assert roles == [("ledger_app", False, False, False, False), ("ledger_owner", False, True, False, False)]
+    assert signed_in_as == "ledger_app"
 
 
 @pytest.mark.slow

@@ -45,6 +45,7 @@ from counties.models import CountyGroup, CountyGroupMembership, Role
 from reports.models import TotalsRun
 from students import tasks
 from students.choices import DuplicateKind, HandoverReason
+from students.ledger_chain import ledger_verify
 from students.merging import students_merge
 from students.models import ClosureReason, DuplicateCandidate, Handover, IdentifierAccess, JobKind, LedgerJob
 from students.services import case_mark_returned
@@ -79,7 +80,8 @@ MASKED = ("ministry", "province", "prefecture", "staff")
 WRITERS = frozenset({"county", "neighbour_county", "principal", "other_principal", "admin"})
 NATIONAL = frozenset({"ministry", "staff", "admin"})
 PRINCIPALS = frozenset({"principal", "other_principal"})
-ADMIN_SITE = frozenset({"admin", "staff"})
+# The staff flag opens no management screen (counties.roles): the administration site and the runs are theirs.
+ADMIN_SITE = frozenset({"admin"})
 
 # The children: where they are on the ledger, who they are. Each "a" is open and being persuaded, each "b" is back
 # in school and due a retention check; the notes of each case name both children of its school.
@@ -256,6 +258,7 @@ def _build_admin_objects(area: dict, users: dict, children: dict, cases: dict, j
     group = CountyGroup.objects.create(slug="poverty-counties", name="Poverty counties")
     CountyGroupMembership.objects.create(group=group, county=area["county"], valid_from=DAY.replace(year=2015))
     interval, _created = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
+    verification, _broken = ledger_verify()
     objects = {
         "auth.group": Group.objects.create(name="Data clerks"),
         "django_celery_beat.periodictask": PeriodicTask.objects.first()
@@ -277,6 +280,8 @@ def _build_admin_objects(area: dict, users: dict, children: dict, cases: dict, j
         "reports.totalsrun": TotalsRun.objects.create(
             status="succeeded", trigger="manual", requested_by=users["admin"]
         ),
+        "students.ledgerverification": verification,
+        "students.countyverification": verification.counties.get(county=area["county"]),
     }
     # Every other model the admin lists: its first record (django-axes' sign-in records are made here).
     for model in admin.site._registry:

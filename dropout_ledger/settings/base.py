@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "axes",
+    "csp",
     "counties",
     "students",
     "reports",
@@ -46,6 +48,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files are answered before these, and carry no personal data.
+    "csp.middleware.CSPMiddleware",
+    "dropout_ledger.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dropout_ledger.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,6 +93,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The application's database role, when migrations run as a separate owner (dropout_ledger.database_roles):
+# after each migration the owner grants this role what the application needs, and no more.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "counties.User"
@@ -149,6 +157,27 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The day the national ledger opened; decreases are measured from the open count on this day.
 LEDGER_BASELINE_DATE = os.environ.get("LEDGER_BASELINE_DATE", "2019-05-31")
+
+# Content-Security-Policy (django-csp): every script, style, image and font from this site, none inline, nothing
+# from elsewhere. The charts' figures travel as JSON elements that a static script draws (reports.charts). Images
+# may also be made in the page: a chart's "download as PNG" draws its SVG through a blob: or data: image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# A failed CSRF check answers in the product's layout, in the user's language (templates/403_csrf.html).
+CSRF_FAILURE_VIEW = "dropout_ledger.errors.csrf_failure"
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,8 @@
   var config = {
     responsive: true,
     displaylogo: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+    // sendChartToCloud would upload the figures to Plotly Cloud: nothing leaves the ledger for elsewhere.
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "sendChartToCloud"],
   };
 
   function followLinks(chart) {

@@ -20,21 +20,24 @@ from ..access import get_case_for_user
 from ..choices import Status
 from ..forms import (
     CaseActionForm,
+    CaseResponsiblePersonsForm,
     ChangeStatusForm,
     CloseForm,
     MarkReturnedForm,
     RelapseForm,
-    ResponsiblePersonsForm,
     VisitForm,
 )
 from ..models import DropoutCase
 from .cases import render_case
 
+# The forms of the actions on a case: each carries the version of the case the user saw.
+ActionForm = CaseActionForm | CaseResponsiblePersonsForm
+
 
 def _act(
     request,
     case: DropoutCase,
-    form_class: type[CaseActionForm],
+    form_class: type[ActionForm],
     form_name: str,
     act: Callable[[dict], DropoutCase | None],
     done: str,
@@ -53,7 +56,7 @@ def _act(
     return render_case(request, case, bound={form_name: form}, open_form=form_name)
 
 
-def _refuse_stale(request, pk: int, form_class: type[CaseActionForm], form_name: str, error: ValidationError):
+def _refuse_stale(request, pk: int, form_class: type[ActionForm], form_name: str, error: ValidationError):
     """Show the case as it is now, with the user's entries kept on a form built on the current version."""
     case = get_case_for_user(request.user, pk, for_update=True)
     data = request.POST.copy()
@@ -175,13 +178,12 @@ def case_relapse(request, pk: int):
 @require_POST
 def case_responsible(request, pk: int):
     case = get_case_for_user(request.user, pk, for_update=True)
-    form = ResponsiblePersonsForm(request.POST, case=case)
-    if form.is_valid():
-        try:
-            services.case_set_responsible_persons(case=case, persons=form.persons(), user=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The responsible persons were saved."))
-            return redirect(case)
-    return render_case(request, case, bound={"responsible_form": form}, open_form="responsible_form")
+
+    def act(data):
+        services.case_set_responsible_persons(
+            case=case, persons=data["persons"], user=request.user, expected_version=data["version"]
+        )
+
+    return _act(
+        request, case, CaseResponsiblePersonsForm, "responsible_form", act, _("The responsible persons were saved.")
+    )

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -26,17 +26,18 @@ from counties.models import Level
 
 from ..access import cases_visible_to, get_case_for_user, scope_for
 from ..choices import OPEN_STATUSES, Reason, ResponsibleRole, Status, VisitorRole
-from ..disclosure import Disclosure, disclosure_for, log_disclosure
+from ..disclosure import Disclosure, Person, disclosure_for, log_disclosure
 from ..filters import CaseFilter
 from ..forms import (
+    CaseResponsiblePersonsForm,
     ChangeStatusForm,
     CloseForm,
     MarkReturnedForm,
     RelapseForm,
-    ResponsiblePersonsForm,
     VisitForm,
 )
-from ..models import DisclosurePurpose, DropoutCase, Student
+from ..models import DisclosurePurpose, DropoutCase, ResponsiblePerson, ResponsiblePersonChange, Student
+from ..services import case_is_finished
 from .handover import case_handover_context
 from .paging import CappedCountPaginator
 
@@ -196,8 +197,33 @@ def case_list(request):
     )
 
 
+@dataclass(frozen=True)
+class PersonChangeRow:
+    """One role of a change of responsible persons: who held it before and after (None: no one), as the user may
+    see them (students.disclosure)."""
+
+    role_label: str
+    old: Person | None
+    new: Person | None
+
+
+def person_change_rows(change: ResponsiblePersonChange, disclosure: Disclosure) -> list[PersonChangeRow]:
+    """The roles a change of responsible persons touched, each through the disclosure rule, as the list of the
+    case's persons shows them: masked roles see each one's family name and no phone."""
+
+    def shown(role: str, values: dict | None) -> Person | None:
+        return disclosure.person(ResponsiblePerson(role=role, **values)) if values else None
+
+    role_labels = dict(ResponsibleRole.choices)
+    return [
+        PersonChangeRow(role_labels.get(role, role), shown(role, old), shown(role, new))
+        for role, (old, new) in change.changes.items()
+    ]
+
+
 def _timeline(case: DropoutCase, disclosure: Disclosure) -> list[dict]:
-    """The case's status changes and visits, newest first; on the same day, the later record first."""
+    """The case's status changes, visits and changes of its responsible persons, newest first; on the same day,
+    the later record first."""
     entries = [
         {
             "date": event.effective_date,
@@ -225,6 +251,16 @@ def _timeline(case: DropoutCase, disclosure: Disclosure) -> list[dict]:
                 "visit": visit,
                 "visitors": visitors,
                 "note": disclosure.note(visit.notes),
+            }
+        )
+    for change in case.responsible_person_changes.select_related("changed_by"):
+        entries.append(
+            {
+                "date": timezone.localdate(change.at),
+                "at": change.at,
+                "kind": "persons",
+                "change": change,
+                "persons": person_change_rows(change, disclosure),
             }
         )
     entries.sort(key=operator.itemgetter("date", "at"), reverse=True)
@@ -339,7 +375,8 @@ def render_case(request, case: DropoutCase, *, bound: dict | None = None, status
     context.update(case_handover_context(request.user, case, disclosure))
     if scope.can_write:
         context.update(action_forms(case))
-        context["responsible_form"] = ResponsiblePersonsForm(case=case, persons=persons)
+        if not case_is_finished(case):
+            context["responsible_form"] = CaseResponsiblePersonsForm(case=case, persons=persons)
         context.update(bound or {})
     return render(request, "students/case_detail.html", context, status=status)
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from counties.models import Role
 from reports.models import DailyTotal, RunStatus, TotalsRun
 from reports.services import runs
 from tests.factories import UserFactory
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff():
-    return UserFactory(is_staff=True)
+    """An administrator by role: the staff flag alone opens nothing (tests/test_url_roles.py)."""
+    return UserFactory(role=Role.ADMIN)
 
 
 @pytest.fixture
@@ -29,8 +31,11 @@ def ledger(area, settings):
 
 
 @pytest.mark.parametrize("persona", ["ministry", "county", "principal", "province"])
-def test_the_runs_page_does_not_exist_for_anyone_but_administrators(client, users, persona):
+@pytest.mark.parametrize("is_staff", [False, True])
+def test_the_runs_page_does_not_exist_for_anyone_but_administrators(client, users, persona, is_staff):
     run = TotalsRun.objects.create()
+    users[persona].is_staff = is_staff
+    users[persona].save(update_fields=["is_staff"])
     client.force_login(users[persona])
 
     assert client.get(reverse("reports:runs")).status_code == 404
@@ -46,7 +51,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert reverse("login") in response["Location"]
 
 
-def test_staff_and_administrators_see_every_run_with_its_outcome(client, users, staff):
+def test_administrators_see_every_run_with_its_outcome(client, users, staff):
     TotalsRun.objects.create(status=RunStatus.FAILED, error="2026-01-01: the national open count is 5")
     TotalsRun.objects.create(status=RunStatus.SUCCEEDED, days_written=3, rows_written=120)
     for user in (staff, users["admin"]):

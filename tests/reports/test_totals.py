@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from counties.models import CountyGroupMembership
+from dropout_ledger.database_roles import MAINTAIN_SINCE
 from reports.models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, StagedTotal, TotalsRun
 from reports.services import sql
 from reports.services.runs import recompute
@@ -290,7 +291,10 @@ def test_a_long_run_drops_its_staged_rows_and_gives_their_space_back(area, basel
     assert not StagedTotal.objects.exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_relation_size('reports_stagedtotal')")
-        assert cursor.fetchone()[0] == 0
+        size = cursor.fetchone()[0]
+    # The application's role may VACUUM only from PostgreSQL 17 (MAINTAIN); before, autovacuum does it later.
+    # make test's embedded server is newer, so CI checks this.
+    assert size == 0 or connection.pg_version < MAINTAIN_SINCE
 
 
 def test_a_single_night_counted_directly_gives_the_same_rows_as_the_whole_range(ledger, baseline):

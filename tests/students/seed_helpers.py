@@ -10,15 +10,19 @@ from counties.models import CountyGroup, CountyGroupMembership, Division, School
 from students.demo.seed import ledger_reset, seed_demo
 from students.demo.users import DEMO_USERS
 from students.models import CaseEvent, DropoutCase, PersuasionVisit, ResponsiblePerson, Student
+from tests.database import as_owner
 
 
 def build(cases: int, seed: int):
-    return seed_demo(cases=cases, seed=seed, reset=True)
+    """Seeding is the owner's work, as in make run: it re-creates constraints and restarts sequences."""
+    with as_owner():
+        return seed_demo(cases=cases, seed=seed, reset=True)
 
 
 def wipe() -> None:
     """Remove everything the seed wrote (it commits), so later test modules start from an empty database."""
-    ledger_reset()
+    with as_owner():
+        ledger_reset()
     User.objects.filter(username__in=[user.username for user in DEMO_USERS]).delete()
     with transaction.atomic(), connection.cursor() as cursor:
         # Plain deletes: the divisions point at each other, and the foreign keys are checked at commit.

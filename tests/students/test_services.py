@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, ProgrammingError, transaction
 
 from students.choices import IdentitySource, Placement, Reason, Status, VisitMethod, VisitorRole, VisitOutcome
 from students.models import CaseEvent, ClosureReason, IdentityChange
@@ -15,6 +15,7 @@ from students.services import (
     case_reopen_on_relapse,
     visit_record,
 )
+from tests.database import as_owner
 from tests.factories import StudentFactory, make_id_number, open_case
 
 pytestmark = pytest.mark.django_db
@@ -204,11 +205,17 @@ def test_status_is_always_the_last_event(area):
 
 
 def test_events_cannot_be_edited_or_deleted(area):
+    """The application's role has no right to; and the trigger refuses even the owner."""
     event = open_case(area["school"]).events.get()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
         CaseEvent.objects.filter(pk=event.pk).update(note="rewritten")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
         CaseEvent.objects.filter(pk=event.pk).delete()
+    with as_owner():
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            CaseEvent.objects.filter(pk=event.pk).update(note="rewritten")
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            CaseEvent.objects.filter(pk=event.pk).delete()
 
 
 def test_principal_cannot_write_to_another_schools_case(area, users):

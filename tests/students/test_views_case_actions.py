@@ -82,12 +82,13 @@ def test_recording_a_visit_stores_it_and_marks_the_case_as_being_persuaded(role,
 
 
 @pytest.mark.parametrize("role", ["principal", "county"])
-def test_a_follow_up_visit_takes_four_queries(role, client, users, case, django_assert_num_queries):
-    """Session, user with their area, the case in the write scope, the visit: nothing more per visit."""
+def test_a_follow_up_visit_takes_five_queries_in_a_transaction(role, client, users, case, django_assert_num_queries):
+    """Session, user with their area, the case in the write scope; then, in one transaction (here a savepoint),
+    the case's row locked and the visit: nothing more per visit."""
     client.force_login(users[role])
     client.post(url("case-visit", case), visit_data(case))
     case.refresh_from_db()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(7):
         response = client.post(url("case-visit", case), visit_data(case, visit_date="2019-04-09"))
     assert response.status_code == 302
     assert PersuasionVisit.objects.filter(case=case).count() == 2
@@ -259,6 +260,7 @@ def test_responsible_persons_are_saved_replaced_and_removed(client, users, case)
     client.post(
         url("case-responsible", case),
         {
+            "version": case.version,
             f"name_{ResponsibleRole.PRINCIPAL}": "王校长",
             f"phone_{ResponsibleRole.PRINCIPAL}": "13900000000",
             f"name_{ResponsibleRole.VILLAGE_HEAD}": "扎西",
@@ -269,7 +271,10 @@ def test_responsible_persons_are_saved_replaced_and_removed(client, users, case)
         ResponsibleRole.PRINCIPAL: ("education", "王校长", "13900000000"),
         ResponsibleRole.VILLAGE_HEAD: ("government", "扎西", ""),
     }
-    client.post(url("case-responsible", case), {f"name_{ResponsibleRole.VILLAGE_HEAD}": "次仁"})
+    case.refresh_from_db()
+    client.post(
+        url("case-responsible", case), {"version": case.version, f"name_{ResponsibleRole.VILLAGE_HEAD}": "次仁"}
+    )
     assert list(ResponsiblePerson.objects.filter(case=case).values_list("name", flat=True)) == ["次仁"]
 
 

@@ -180,7 +180,8 @@ def test_detail_query_count_does_not_grow_with_history(client, users, area, djan
     client.force_login(users["principal"])
     with django_assert_max_num_queries(13):
         response = client.get(detail(case))
-    assert len(response.context["timeline"]) == 16
+    # The opening, the first visit's status change, 14 visits and the naming of the responsible persons.
+    assert len(response.context["timeline"]) == 17
 
 
 def test_notes_typed_by_colleagues_are_withheld_from_read_only_roles(client, users, area):

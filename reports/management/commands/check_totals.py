@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dropout_ledger.command_args import parse_day
 from reports.services.checks import compare_day, last_day
-
-from .recompute_totals import parse_day
 
 
 class Command(BaseCommand):

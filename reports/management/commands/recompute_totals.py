@@ -1,19 +1,11 @@
 """Recompute and publish the daily totals for a range of days, or for every day changed since the last run."""
 
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
 
+from dropout_ledger.command_args import parse_day
 from reports.models import TotalsRun
 from reports.services.runs import Trigger, recompute
 from reports.services.totals import ReconciliationError
-
-
-def parse_day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {value}") from error
 
 
 class Command(BaseCommand):

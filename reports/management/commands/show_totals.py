@@ -3,9 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from counties.models import CountyGroup, Division
+from dropout_ledger.command_args import parse_day
 from reports.services.checks import last_day, stored_figures
-
-from .recompute_totals import parse_day
 
 
 class Command(BaseCommand):
