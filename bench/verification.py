@@ -14,6 +14,8 @@ verification's own planner settings (students.ledger_chain.parallel_scan), so bo
 workers as the server allows.
 """
 
+import statistics
+from functools import partial
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -75,25 +77,38 @@ def _verify(outcome: dict) -> None:
         pass
 
 
+def _medians(runs: dict[str, list[float]]) -> dict[str, float]:
+    return {name: statistics.median(times) for name, times in runs.items() if times}
+
+
 def collect(options: dict) -> dict:
     repeat = int(options.get("repeat", 3))
     warmup = int(options.get("warmup", 1))
-    figures: dict = {}
-    for scan in (TARGET_SCAN, *SHOWN_SCANS):
-        print(f"    {scan.title}", flush=True)
-        timing = measure(lambda scan=scan: _scan(scan.aggregate), repeat=repeat, warmup=warmup)
-        figures[f"{scan.name}_seconds"] = timing.median
-        print(f"      {timing.median * 1000:.0f} ms", flush=True)
-    print("    COPY of the same rows", flush=True)
-    timing = measure(_copy, repeat=repeat, warmup=warmup)
-    figures["copy_seconds"] = timing.median
-    print(f"      {timing.median:.2f} s", flush=True)
-    checkpoint(figures)
-    print("    verify_ledger, every chain", flush=True)
     outcome: dict = {}
-    timing = measure(lambda: _verify(outcome), repeat=repeat, warmup=warmup)
-    figures.update(outcome, verify_seconds=timing.median)
-    print(f"      {timing.median:.2f} s, {outcome['entries']:,} entries, {outcome['broken']} broken links", flush=True)
+    actions = {f"{scan.name}_seconds": partial(_scan, scan.aggregate) for scan in (TARGET_SCAN, *SHOWN_SCANS)}
+    actions["copy_seconds"] = _copy
+    actions["verify_seconds"] = partial(_verify, outcome)
+    # In turn, each once a round: on a shared machine a busy moment weighs on the verification and its yardsticks
+    # alike, as it would not if each were timed in a block of its own.
+    print("    verify_ledger, every chain, in turn with the scans of the same rows and COPY", flush=True)
+    runs: dict[str, list[float]] = {name: [] for name in actions}
+    for number in range(warmup + repeat):
+        for name, action in actions.items():
+            timing = measure(action, repeat=1, warmup=0)
+            if number >= warmup:
+                runs[name] += timing.runs
+        if number >= warmup:
+            # A worker stopped at the time limit keeps the rounds it finished.
+            checkpoint({**_medians(runs), **outcome})
+    figures = {**_medians(runs), **outcome}
+    for scan in (TARGET_SCAN, *SHOWN_SCANS):
+        print(f"      {scan.title}: {figures[f'{scan.name}_seconds'] * 1000:.0f} ms", flush=True)
+    print(f"      COPY of the same rows: {figures['copy_seconds']:.2f} s", flush=True)
+    print(
+        f"      verify_ledger: {figures['verify_seconds']:.2f} s, {figures['entries']:,} entries, "
+        f"{figures['broken']} broken links",
+        flush=True,
+    )
     return figures
 
 

@@ -131,17 +131,17 @@ FROM (
 GROUP BY holder.county_id
 """
 
-# The content check's scan is worth sharing with parallel workers even on a ledger small enough for the planner to
-# think otherwise: its rows are costly (a serialization and a SHA-256 each), and few of them (the broken ones) leave
-# the workers. How many workers a statement may use stays the server's setting (max_parallel_workers_per_gather).
-# SET LOCAL: until the walk's transaction ends (the caller's, if the walk runs inside one).
-PARALLEL_SCAN = ("SET LOCAL parallel_setup_cost = 0", "SET LOCAL parallel_tuple_cost = 0")
-
 
 def parallel_scan(cursor) -> None:
-    """Let the planner share scans of a table with parallel workers, for the rest of the transaction."""
-    for statement in PARALLEL_SCAN:
-        cursor.execute(statement)
+    """Let the planner share a scan of a table with parallel workers, for the rest of the transaction (SET LOCAL).
+
+    The planner underrates the content check: it costs a serialization and a SHA-256 like any cheap function, and
+    expects most entries to pass the filter (it cannot know that a hash rarely differs), so that sending them to the
+    leader would outweigh what the workers save. How many workers a statement may use stays the server's setting
+    (max_parallel_workers_per_gather), and tables too small to share (min_parallel_table_scan_size) are not shared.
+    """
+    cursor.execute("SET LOCAL parallel_setup_cost = 0")
+    cursor.execute("SET LOCAL parallel_tuple_cost = 0")
 
 
 def _conditions(chain: Chain, entry: str, *, county: bool, since: bool) -> list[str]:

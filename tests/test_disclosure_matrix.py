@@ -5,6 +5,9 @@ URLs from the seeded ledger (objects in and out of each role's scope) and what t
 matrix" fails: a new screen cannot ship unchecked. The admin's entries are made from its registry (the list, the
 record and its history for every registered model); its other URLs are declared in ADMIN_NOT_FETCHED, with why.
 
+Every answer, whatever its status, must carry `Cache-Control: no-store` (dropout_ledger.middleware): no cache
+may keep a copy of it, but plotly.js, the same bytes for everyone, which its view declares public.
+
 Every 200 is read as text (HTML, JSON, CSV, the cells of an XLSX, the headers) and must hold no identifier of a
 child the role may not see unmasked (students.disclosure): every child for masked roles and signed-out visitors,
 the children outside their scope for county officials and principals. Identifiers are the ID and registry
@@ -799,9 +802,24 @@ def _sent(url: str, data: dict) -> list[str]:
     return [unquote(query), *(str(value) for value in data.values())]
 
 
-def check(client, world: World, role: str, entry: Entry) -> tuple[int, list[str]]:
-    """Fetches every URL of the entry; returns how many 200s were read, and the leaks found in them."""
-    opened, found = 0, []
+# The patterns whose answers a cache may keep: they hold nobody's data, and say so with Cache-Control: public.
+PUBLIC = {"reports:plotly-js"}
+
+
+def cache_problem(key: str, response) -> str | None:
+    """Why a cache could keep this answer, if it could (dropout_ledger.middleware): no answer of the application
+    may be kept, whatever it is (a page, a list, an export, a job's file, a redirect, a refusal), but plotly.js."""
+    if key in PUBLIC:
+        return None if response["Cache-Control"].startswith("public, ") else "plotly.js is not public"
+    if response.get("Cache-Control") == "no-store" and response.get("Pragma") == "no-cache":
+        return None
+    return f"Cache-Control {response.get('Cache-Control')!r}, Pragma {response.get('Pragma')!r}"
+
+
+def check(client, world: World, role: str, entry: Entry, key: str) -> tuple[int, list[str], list[str]]:
+    """Fetches every URL of the entry; returns how many 200s were read, the leaks found in them, and the answers
+    a cache could keep."""
+    opened, found, kept = 0, [], []
     for url in entry.urls(world):
         for method in entry.methods:
             data = entry.data(world, role) if method == "post" else {}
@@ -809,6 +827,8 @@ def check(client, world: World, role: str, entry: Entry) -> tuple[int, list[str]
                 response = client.get(url, follow=entry.follow)
             else:
                 response = client.post(url, data, follow=entry.follow)
+            if problem := cache_problem(key, response):
+                kept.append(f"{method.upper()} {url} ({response.status_code}): {problem}")
             if response.status_code != 200:
                 body_of(response)
                 continue
@@ -817,7 +837,7 @@ def check(client, world: World, role: str, entry: Entry) -> tuple[int, list[str]
             if entry.echoes_upload and role == "county":
                 sent += sorted(world.uploaded)
             found += [f"{method.upper()} {url}: {leak}" for leak in leaks(readable(response), role, world, sent)]
-    return opened, found
+    return opened, found, kept
 
 
 @pytest.mark.django_db
@@ -825,8 +845,9 @@ def check(client, world: World, role: str, entry: Entry) -> tuple[int, list[str]
 def test_no_output_shows_a_child_the_role_may_not_see(key, role, world, client):
     world.sign_in(client, role)
     entry = MATRIX[key]
-    opened, found = check(client, world, role, entry)
+    opened, found, kept = check(client, world, role, entry, key)
     assert found == [], f"{role} sees identifiers they may not:\n" + "\n".join(found)
+    assert kept == [], "answers a cache may keep:\n" + "\n".join(kept)
     if role in entry.opens_for:
         assert opened, f"{key} answered no 200 to {role}: the matrix checked nothing there"
 
@@ -835,9 +856,10 @@ def test_no_output_shows_a_child_the_role_may_not_see(key, role, world, client):
 @pytest.mark.parametrize("role", sorted(WRITERS))
 def test_the_new_case_form_sent_with_another_countys_child_shows_nothing_of_them(role, world, client):
     world.sign_in(client, role)
-    opened, found = check(client, world, role, NEW_CASE_FOR_SOMEONE_ELSES_CHILD)
+    opened, found, kept = check(client, world, role, NEW_CASE_FOR_SOMEONE_ELSES_CHILD, "students:case-new")
     assert opened
     assert found == [], f"{role} sees identifiers they may not:\n" + "\n".join(found)
+    assert kept == [], "answers a cache may keep:\n" + "\n".join(kept)
 
 
 def test_the_seeded_ledger_has_what_the_matrix_relies_on(world, django_db_blocker):

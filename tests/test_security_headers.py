@@ -1,7 +1,8 @@
 """The headers every response carries: a Content-Security-Policy with nothing inline and nothing from elsewhere, no
 copy kept by a cache, no framing; and under the production settings HTTPS only, with `check --deploy` clean.
 
-Every URL of the project, for every role, is checked for no-store in tests/test_no_store.py.
+Every URL of the project, for every role, is checked for no-store in tests/test_disclosure_matrix.py, beside what
+each answer discloses.
 """
 
 import plotly
