@@ -29,9 +29,9 @@ def append_only_tables(connection: BaseDatabaseWrapper) -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
-def current_user(connection: BaseDatabaseWrapper) -> str:
+def _value(connection: BaseDatabaseWrapper, query: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
+        cursor.execute(query)
         return cursor.fetchone()[0]
 
 
@@ -44,14 +44,11 @@ def grant_application_rights(connection: BaseDatabaseWrapper, role: str, *, may_
     table_rights = "SELECT, INSERT, UPDATE, DELETE" + (", TRUNCATE" if may_truncate else "")
     if connection.pg_version >= MAINTAIN_SINCE:
         table_rights += ", MAINTAIN"
+    schema = sql.Identifier(_value(connection, "SELECT current_schema()"))
     statements = [
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(_schema(connection)), role_name),
-        sql.SQL(f"GRANT {table_rights} ON ALL TABLES IN SCHEMA {{}} TO {{}}").format(
-            sql.Identifier(_schema(connection)), role_name
-        ),
-        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
-            sql.Identifier(_schema(connection)), role_name
-        ),
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role_name),
+        sql.SQL(f"GRANT {table_rights} ON ALL TABLES IN SCHEMA {{}} TO {{}}").format(schema, role_name),
+        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role_name),
     ]
     refused = "UPDATE, DELETE" if may_truncate else "UPDATE, DELETE, TRUNCATE"
     statements += [
@@ -63,19 +60,13 @@ def grant_application_rights(connection: BaseDatabaseWrapper, role: str, *, may_
             cursor.execute(statement)
 
 
-def _schema(connection: BaseDatabaseWrapper) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_schema()")
-        return cursor.fetchone()[0]
-
-
 def grant_after_migrate(sender, using: str = "default", **kwargs) -> None:
     """post_migrate: the owner, having migrated, grants the application's role its rights on what now exists."""
     role = settings.DATABASE_APP_ROLE
     if not role:
         return
     connection = connections[using]
-    if current_user(connection) == role:
+    if _value(connection, "SELECT current_user") == role:
         # The application's role itself (a flush in the tests emits post_migrate): it has nothing to grant.
         return
     grant_application_rights(connection, role)
