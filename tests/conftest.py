@@ -11,6 +11,7 @@ from counties.models import Role
 from dropout_ledger.database_roles import grant_application_rights
 
 from .browser import browser, chromium_missing_reason, page  # noqa: F401 - fixtures for @pytest.mark.browser
+from .database import as_owner
 from .factories import CountyFactory, PrefectureFactory, SchoolFactory, UserFactory
 
 
@@ -103,6 +104,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
         # The owner drops the test database.
         options.pop("assume_role", None)
         connections.close_all()
+
+
+@pytest.fixture
+def database_owner(db):
+    """The test acts as the database's owner, as the maintenance commands (seeding, the benchmark) do."""
+    with as_owner():
+        yield
 
 
 @pytest.fixture
