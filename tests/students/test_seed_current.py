@@ -482,13 +482,16 @@ def test_seed_demo_if_empty_adds_no_second_working_set(capsys):
 
 
 @pytest.mark.parametrize(
-    ("today", "message"),
+    ("anchor", "message"),
     [
-        (timezone.localdate() + datetime.timedelta(days=1), "in the future"),
-        (EARLIEST_ANCHOR - datetime.timedelta(days=1), "after the calibrated history"),
+        (lambda: timezone.localdate() + datetime.timedelta(days=1), "in the future"),
+        (lambda: EARLIEST_ANCHOR - datetime.timedelta(days=1), "after the calibrated history"),
     ],
+    ids=["tomorrow", "within the history"],
 )
-def test_an_anchor_in_the_future_or_within_the_history_is_refused_before_anything_is_written(today, message):
+def test_an_anchor_in_the_future_or_within_the_history_is_refused_before_anything_is_written(anchor, message):
+    # The day is taken when the test runs, not when it is collected: a run may cross midnight.
+    today = anchor()
     before = DropoutCase.objects.count()
     with pytest.raises(SeedError, match=message):
         seed_demo(cases=CASES, seed=SEED, reset=True, today=today)
