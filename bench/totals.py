@@ -1,4 +1,5 @@
-"""One night's totals recompute and the full-history backfill, against one hand-written SQL statement each.
+"""One night's totals recompute, the on-commit recompute of one county-day (bench.touched) and the
+full-history backfill, against one hand-written SQL statement each.
 
 The product's runs go through reports.services.runs.recompute (compute, stage, reconcile, publish);
 the yardsticks are the statements in bench.totals_sql, computing the same figures for the same days
@@ -14,7 +15,7 @@ from reports.models import AreaLevel, DailyTotal
 from reports.services.runs import recompute
 from reports.services.totals import baseline_date, today
 
-from . import totals_sql
+from . import totals_sql, touched
 from .progress import checkpoint
 from .results import Result, at_most
 from .timing import measure
@@ -82,6 +83,8 @@ def collect(options: dict) -> dict:
     timing = measure(lambda: recompute(night, night), repeat=repeat, warmup=warmup)
     figures["night_seconds"] = timing.median
     print(f"      {timing.median * 1000:.0f} ms", flush=True)
+    checkpoint(figures)
+    figures.update(touched.collect(repeat=repeat, warmup=warmup))
     figures["backfill_started_at"] = time.time()
     checkpoint(figures)
     print("    full history: recompute", flush=True)
@@ -122,6 +125,7 @@ def results(figures: dict, *, label: str) -> list[Result]:
             at_most(2),
             note=f"{figures['night']}; {_agreement(figures['night_disagreements'])}",
         ),
+        *touched.results(figures, label=label),
         Result(
             f"totals, full-history backfill ({label})",
             backfill,

@@ -234,3 +234,57 @@ def run(cursor, statement: str, params: dict, *, first_day, last_day) -> int:
     cursor.execute("DELETE FROM reports_dailytotal WHERE day BETWEEN %s AND %s", [first_day, last_day])
     cursor.execute(statement, params)
     return cursor.rowcount
+
+
+def one_county_day() -> str:
+    """The figures of one county (%(county)s) on one day (%(day)s), and every area above it moved to match.
+
+    What the on-commit recompute does for a write on that county-day, by hand: the county's figures from the
+    cases it holds or held (its own, and those handed over to or from it), the difference from its published
+    row moved onto its prefecture, province, the nation and its groups of that day, then its row replaced.
+    """
+    figures = [column for column in FIGURE_COLUMNS if column != "baseline_open"]
+    breakdown = ", ".join(
+        f"count(*) FILTER (WHERE c.is_open AND {condition}) AS {column}" for column, condition in BREAKDOWN.items()
+    )
+    diff = ", ".join(f"coalesce(n.{c}, 0) - coalesce(o.{c}, 0) AS {c}" for c in figures)
+    return f"""
+    WITH c AS (
+        SELECT cases.*, (held_until IS NULL OR held_until > %(day)s) AS is_open
+        FROM ({CASES}
+              WHERE dc.id IN (SELECT id FROM students_dropoutcase WHERE county_id = %(county)s
+                              UNION SELECT case_id FROM students_handover
+                              WHERE status = 'accepted' AND %(county)s IN (from_county_id, to_county_id))) cases
+        WHERE county_id = %(county)s AND held_from <= %(day)s
+          AND (held_until IS NULL OR held_until > %(day)s OR holds_last AND held_until = %(day)s)
+    ), n AS (
+        SELECT count(*) FILTER (WHERE c.is_open) AS open_count,
+               count(*) FILTER (WHERE c.holds_dropout AND c.dropout_date = %(day)s) AS new_count,
+               count(*) FILTER (WHERE c.holds_last AND c.returned_on = %(day)s) AS returned_count,
+               count(*) FILTER (
+                   WHERE c.holds_last AND c.struck_off_on = %(day)s AND c.returned_on IS NULL
+               ) AS closed_count,
+               {breakdown}
+        FROM c
+    ), o AS (
+        SELECT * FROM reports_dailytotal WHERE level = 'county' AND division_id = %(county)s AND day = %(day)s
+    ), d AS (
+        SELECT {diff} FROM n LEFT JOIN o ON true
+    ), areas AS (
+        SELECT id FROM reports_dailytotal t
+        WHERE t.day = %(day)s AND (
+            t.level IN ('prefecture', 'province') AND t.division_id IN (
+                SELECT prefecture_id FROM counties_division WHERE id = %(county)s
+                UNION ALL SELECT province_id FROM counties_division WHERE id = %(county)s)
+            OR t.level = 'nation'
+            OR t.level = 'group' AND t.group_id IN (
+                SELECT m.group_id FROM counties_countygroupmembership m
+                WHERE m.county_id = %(county)s AND {MEMBER_ON_DAY.format(day="%(day)s")}))
+    ), moved AS (
+        UPDATE reports_dailytotal t SET {", ".join(f"{c} = t.{c} + d.{c}" for c in figures)}
+        FROM d WHERE t.id IN (SELECT id FROM areas) AND ({" OR ".join(f"d.{c} <> 0" for c in figures)})
+        RETURNING 1
+    )
+    UPDATE reports_dailytotal t SET {", ".join(f"{c} = n.{c}" for c in figures)}
+    FROM n WHERE t.level = 'county' AND t.division_id = %(county)s AND t.day = %(day)s
+    """

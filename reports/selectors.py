@@ -9,13 +9,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from counties.models import CountyGroup, CountyGroupMembership, Division, Level
+from students import worklist
 from students.access import cases_visible_to
-from students.choices import OPEN_STATUSES, Reason, Status
-from students.models import CaseEvent, DropoutCase, PersuasionVisit
+from students.choices import OPEN_STATUSES, Reason
+from students.models import DropoutCase, PersuasionVisit
 
 from .models import REASON_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
 
@@ -24,8 +25,6 @@ SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "open_poor"
 
 # A case with no persuasion visit for this many days is overdue for a follow-up.
 FOLLOW_UP_DAYS = 30
-# Retention checks after a child returns: the first at 30 days, the second at 90.
-RETENTION_CHECK_DAYS = (30, 90)
 
 
 def baseline_date() -> datetime.date:
@@ -349,29 +348,10 @@ def returned_between(user, county: Division, start: datetime.date, end: datetime
 
 
 def retention_checks_due(cases: QuerySet[DropoutCase], today: datetime.date) -> QuerySet[DropoutCase]:
-    """Returned children due a retention check: 30 days after return with no check recorded, or
-    90 days after return with fewer than two (a check is an event that marks the child retained).
-
-    A case still "returned" has had no check (the first check makes it "retained"), so checks are
-    counted only for retained cases old enough to be due their second: a county's long history of
-    children checked twice is not counted again on every page view.
-    """
-    first, second = RETENTION_CHECK_DAYS
-    checked_twice = (
-        CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.RETAINED)
-        .order_by()
-        .values("case")
-        .annotate(n=Count("*"))  # from the partial index alone
-        .filter(n__gte=2)
-    )
-    return (
-        cases.filter(
-            Q(status=Status.RETURNED, returned_on__lte=today - datetime.timedelta(first))
-            | (Q(status=Status.RETAINED, returned_on__lte=today - datetime.timedelta(second)) & ~Exists(checked_twice))
-        )
-        .select_related("student", "school")
-        .order_by("returned_on", "pk")
-    )
+    """Returned children due a retention check, as the work lists count them (students.worklist: 30 and 90 days
+    after the return, listed for a while after the due date, not for a return long ago); `retention_check` is
+    the days of the latest check due."""
+    return worklist.retention_checks_due(cases, today).select_related("student", "school")
 
 
 def school_cases(user, school) -> QuerySet[DropoutCase]:

@@ -6,20 +6,29 @@ rolls up, publishes and reconciles in a single transaction. Transient database e
 with exponential backoff; every task has soft and hard time limits, and a run whose task fails for
 good is recorded as failed.
 
+A write that moves the figures asks, once it commits, for the on-commit recompute of the counties it
+touched (`recompute_touched_soon`, reports.services.touched): the first write of a burst schedules one
+task a few seconds later (settings.TOTALS_TOUCHED_DELAY_SECONDS, default 5), marked by a Redis key that
+the writes after it find set; the task clears the key as it starts, so a write it may miss schedules the
+next one.
+
 The nightly verification of the ledger's hash chains (beat: the "Nightly ledger verification" periodic task,
 00:45) walks the chains that gained entries since the last verification and keeps the result for the runs page.
 """
 
+import contextlib
 import datetime
 import logging
 
+import redis
 from celery import Task, chord, shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
 from students.ledger_chain import ledger_verify_nightly
 
-from .services import runs
+from .services import runs, touched
 from .services.totals import ReconciliationError
 
 logger = logging.getLogger(__name__)
@@ -109,3 +118,55 @@ def publish_totals_run(run_id: int) -> int:
         logger.error("Totals run %s failed reconciliation; the previous totals stay published.", run_id)
         raise
     return run.rows_written
+
+
+# Set while an on-commit recompute is scheduled and has not started.
+TOUCHED_KEY = "reports:totals:touched-scheduled"
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def touched_delay() -> int:
+    """Seconds from the first write of a burst to its recompute (settings.TOTALS_TOUCHED_DELAY_SECONDS)."""
+    return int(getattr(settings, "TOTALS_TOUCHED_DELAY_SECONDS", 5))
+
+
+def recompute_touched_soon() -> None:
+    """Schedule the recompute of the counties writes touched, unless one is scheduled already.
+
+    Call on commit (students.services.correction_record does). The key expires a minute after the
+    task was due, so a task lost with its worker does not hold back the next ones. Without Redis the
+    task is scheduled anyway: a recompute too many is harmless.
+    """
+    delay = touched_delay()
+    try:
+        first = _redis().set(TOUCHED_KEY, "1", nx=True, ex=delay + 60)
+    except redis.RedisError:
+        logger.warning("Redis unavailable: scheduling the on-commit totals recompute without debouncing.")
+        first = True
+    if first:
+        try:
+            recompute_touched_totals.apply_async(countdown=delay)
+        except Exception:
+            # The write has committed: a broker that is down must not turn it into an error page. The
+            # nightly run recomputes these days; the next write that reaches the broker does sooner.
+            logger.exception("Could not schedule the on-commit totals recompute.")
+            with contextlib.suppress(redis.RedisError):
+                _redis().delete(TOUCHED_KEY)
+
+
+@shared_task(base=TotalsTask, soft_time_limit=600, time_limit=660)
+def recompute_touched_totals() -> int | None:
+    """Recompute the days of the counties writes touched; the id of the run, if there was one."""
+    try:
+        _redis().delete(TOUCHED_KEY)
+    except redis.RedisError:
+        logger.warning("Redis unavailable: the on-commit recompute's key stays until it expires.")
+    try:
+        run = touched.touched_recompute()
+    except ReconciliationError:
+        logger.error("The on-commit totals recompute failed reconciliation; the previous totals stay published.")
+        raise
+    return run.pk if run else None

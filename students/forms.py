@@ -182,6 +182,12 @@ class MarkReturnedForm(CaseActionForm):
     service_fields = {"effective_date": "returned_on"}
 
 
+class RetentionCheckForm(CaseActionForm):
+    checked_on = date_field(_("Checked on"), initial=today)
+    note = note_field()
+    service_fields = {"effective_date": "checked_on"}
+
+
 class ClosureReasonField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ClosureReason) -> str:
         if obj.name_en and not (get_language() or "").startswith("zh"):

@@ -325,8 +325,8 @@ def handover_accept(
     )
     handover.full_clean(exclude=["case", "from_county", "to_county", "to_school", "requested_by", "decided_by"])
     handover.save()
-    if day < _today() and case.status in OPEN_STATUSES:
-        correction_record(day)
+    if case.status in OPEN_STATUSES:
+        correction_record({handover.from_county_id: day, handover.to_county_id: day})
     return handover
 
 

@@ -22,7 +22,6 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +29,7 @@ from .access import cases_editable_by, scope_for
 from .choices import OPEN_STATUSES, DuplicateStatus, IdentitySource
 from .identifiers import id_birth_date, id_gender
 from .models import DropoutCase, DuplicateCandidate, IdentityChange, Student, StudentMerge
-from .services import STUDENT_DATA_FIELDS, correction_record
+from .services import STUDENT_DATA_FIELDS, correction_record, first_days_on_ledger
 
 # Filled on the kept record when blank there: text fields when empty, flags when not set.
 FILLED_TEXT = (
@@ -89,10 +88,6 @@ def _fits(kept: Student, name: str, value) -> bool:
 def _check_open(candidate: DuplicateCandidate) -> None:
     if candidate.status != DuplicateStatus.OPEN:
         raise ValidationError(_("This pair was already decided."), code="decided")
-
-
-def _first_day(student_ids: list[int]) -> datetime.date | None:
-    return DropoutCase.objects.filter(student_id__in=student_ids).aggregate(day=Min("dropout_date"))["day"]
 
 
 @transaction.atomic
@@ -176,7 +171,7 @@ def students_merge(*, candidate: DuplicateCandidate, kept: Student, user) -> Stu
         detail=detail,
         changes={**_changes(merged_before, _identity(merged)), "merged_into": [None, kept.pk]},
     )
-    correction_record(_first_day([kept.pk]))
+    correction_record(first_days_on_ledger([kept.pk]))
     return merge
 
 
@@ -238,5 +233,5 @@ def students_merge_undo(*, merge: StudentMerge, user) -> StudentMerge:
     merge.undone_by = user
     merge.undone_at = timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
-    correction_record(_first_day([kept.pk, merged.pk]))
+    correction_record(first_days_on_ledger([kept.pk, merged.pk]))
     return merge

@@ -332,19 +332,34 @@ class JobKind(models.TextChoices):
 
 
 class LedgerCorrection(models.Model):
-    """Details of children or cases put right after the fact, which change the figures of past days.
+    """A write that changes a county's figures from `first_day` on (students.services.correction_record).
 
-    A status change is dated by its event. A correction (a registered-poor household recorded late, a
-    grade or a reason put right) changes every day its cases were on the ledger: the nightly totals
-    recompute from `first_day`.
+    Every write that moves the figures records one per county it touches: a case opened, a status
+    change that strikes a case off or puts it back, a handover, a merge, an import, and details put
+    right after the fact (a registered-poor household recorded late, a grade or a reason put right),
+    which change every day their cases were on the ledger. The on-commit recompute
+    (reports.services.touched) recomputes each county's days from `first_day` within a minute and
+    stamps `recomputed_at`; the nightly run recomputes from the earliest `first_day` recorded since
+    the last one, whatever the stamp. Rows from before counties were recorded have none.
     """
 
     first_day = models.DateField(_("first day affected"))
+    county = models.ForeignKey(
+        Division, models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("county")
+    )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+    recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger correction")
         verbose_name_plural = _("ledger corrections")
+        indexes = [
+            models.Index(
+                fields=["county"],
+                condition=Q(recomputed_at__isnull=True, county__isnull=False),
+                name="ledgercorrection_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_day:%Y-%m-%d} · {self.recorded_at:%Y-%m-%d %H:%M}"

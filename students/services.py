@@ -12,7 +12,7 @@ version is refused (StaleCaseError), a visit to a case closed meanwhile is refus
 import csv
 import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,10 +25,12 @@ from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
 from counties.models import School
+from reports.tasks import recompute_touched_soon
 
 from .access import holding_case, may_change_identity, scope_for
 from .choices import (
     OPEN_STATUSES,
+    HandoverStatus,
     IdentitySource,
     Placement,
     ResponsibleRole,
@@ -49,6 +51,7 @@ from .models import (
     CaseEvent,
     ClosureReason,
     DropoutCase,
+    Handover,
     IdentityChange,
     LedgerCorrection,
     PersuasionVisit,
@@ -290,6 +293,7 @@ def case_open(
         recorded_by=user,
         note=note,
     )
+    correction_record({case.county_id: dropout_date})
     return case
 
 
@@ -297,14 +301,36 @@ def case_open(
 FIGURE_STUDENT_FIELDS = ("gender", "registered_poor", "left_behind", "disability")
 
 
-def correction_record(first_day: datetime.date | None) -> None:
-    """Past figures from `first_day` on need recomputing: the next totals run starts there."""
-    if first_day is not None:
-        LedgerCorrection.objects.create(first_day=first_day)
+def correction_record(first_days: Mapping[int, datetime.date | None]) -> None:
+    """The figures of these counties change from these days on (county id -> first day; None: none change).
+
+    Recorded in the writing transaction (LedgerCorrection). Once it commits, the on-commit recompute
+    publishes them within a minute (reports.tasks.recompute_touched_soon); the nightly run starts
+    from the earliest of them too.
+    """
+    corrections = [LedgerCorrection(county_id=county, first_day=day) for county, day in first_days.items() if day]
+    if corrections:
+        LedgerCorrection.objects.bulk_create(corrections)
+        transaction.on_commit(recompute_touched_soon)
 
 
-def _first_day_on_ledger(student_ids: list[int]) -> datetime.date | None:
-    return DropoutCase.objects.filter(student_id__in=student_ids).aggregate(day=Min("dropout_date"))["day"]
+def first_days_on_ledger(student_ids: list[int]) -> dict[int, datetime.date]:
+    """For each county holding or having held these children's cases, the first day one was on the ledger."""
+    days = dict(
+        DropoutCase.objects.filter(student_id__in=student_ids)
+        .values("county_id")
+        .annotate(day=Min("dropout_date"))
+        .values_list("county_id", "day")
+    )
+    handed = (
+        Handover.objects.filter(case__student_id__in=student_ids, status=HandoverStatus.ACCEPTED)
+        .values("from_county_id")
+        .annotate(day=Min("case__dropout_date"))
+        .values_list("from_county_id", "day")
+    )
+    for county, day in handed:
+        days[county] = min(day, days.get(county, day))
+    return days
 
 
 def _stored(name: str, value):
@@ -367,7 +393,7 @@ def student_update(
         changes=identity_changes(before, after),
     )
     if any(name in FIGURE_STUDENT_FIELDS for name in changed):
-        correction_record(_first_day_on_ledger([locked.pk]))
+        correction_record(first_days_on_ledger([locked.pk]))
     return student
 
 
@@ -506,6 +532,9 @@ def case_change_status(
         closure_reason=closure_reason,
         note=note,
     )
+    # Between open statuses (a first visit) nothing the figures count changes.
+    if not (locked.status in OPEN_STATUSES and to_status in OPEN_STATUSES):
+        correction_record({locked.county_id: effective_date})
     case_apply_change(
         locked,
         to_status=to_status,
@@ -535,6 +564,28 @@ def case_mark_returned(
         to_status=Status.RETURNED,
         effective_date=returned_on,
         placement=placement,
+        user=user,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def case_record_retention_check(
+    *,
+    case: DropoutCase,
+    checked_on: datetime.date,
+    user=None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """The child back in school was found still there (巩固核查): the case is "retained" from `checked_on`.
+
+    Which due check it completes is students.worklist's rule; a check may be recorded at any time after the return.
+    """
+    return case_change_status(
+        case=case,
+        to_status=Status.RETAINED,
+        effective_date=checked_on,
         user=user,
         note=note,
         expected_version=expected_version,
@@ -1008,10 +1059,22 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             IDENTITY_CHANGE_COLUMNS,
             _identity_change_rows(changed_students, user_id, now),
         )
-    # Details put right may change the figures of every day those cases were on the ledger. An import
-    # does not tell which details changed, so any change counts: the next run recomputes from there.
-    corrected = [case.dropout_date for case in changed_cases if case.changed]
+    # New cases and status changes move their county's figures from their first event on. Details put
+    # right may change the figures of every day those cases were on the ledger; an import does not tell
+    # which details changed, so any change counts.
+    first_days: dict[int, datetime.date] = {}
+
+    def touch(county_id: int, day: datetime.date | None) -> None:
+        if day is not None:
+            first_days[county_id] = min(day, first_days.get(county_id, day))
+
+    for case in cases:
+        if case.changed:
+            touch(case.county_id, case.dropout_date)
+        if case.steps:
+            touch(case.county_id, min(step.effective_date for step in case.steps))
     if changed_students:
-        corrected.append(_first_day_on_ledger([student.pk for student in changed_students]))
-    correction_record(min((day for day in corrected if day is not None), default=None))
+        for county_id, day in first_days_on_ledger([student.pk for student in changed_students]).items():
+            touch(county_id, day)
+    correction_record(first_days)
     return len(events)

@@ -1,5 +1,8 @@
 from django.urls import path
 
+from counties.models import Role
+from counties.roles import requires_role
+
 from . import views, views_jobs
 
 app_name = "students"
@@ -7,11 +10,14 @@ app_name = "students"
 urlpatterns = [
     path("", views.case_list, name="case-list"),
     path("new/", views.case_new, name="case-new"),
+    # What is due today, for a county official (their county) or a principal (their school).
+    path("due/", requires_role(Role.COUNTY, Role.PRINCIPAL)(views.work_list), name="work-list"),
     path("<int:pk>/", views.case_detail, name="case-detail"),
     path("<int:pk>/visit/", views.case_visit, name="case-visit"),
     path("<int:pk>/status/", views.case_status, name="case-status"),
     path("<int:pk>/returned/", views.case_mark_returned, name="case-returned"),
     path("<int:pk>/close/", views.case_close, name="case-close"),
+    path("<int:pk>/retention-check/", views.case_retention_check, name="case-retention-check"),
     path("<int:pk>/relapse/", views.case_relapse, name="case-relapse"),
     path("<int:pk>/responsible/", views.case_responsible, name="case-responsible"),
     path("disclosures/", views.disclosure_log, name="disclosure-log"),

@@ -559,11 +559,19 @@ PROJECT_MATRIX: dict[str, Entry] = {
     "logout": Entry(fixed("logout"), methods=("post",)),
     "students:case-list": Entry(case_list_queries, opens_for=SIGNED_IN),
     "students:case-new": Entry(fixed("students:case-new"), methods=("get", "post"), opens_for=WRITERS),
+    "students:work-list": Entry(
+        lambda w: [
+            reverse("students:work-list") + query
+            for query in ("", "?section=retention", "?section=handovers", f"?school={w.area['other_school'].code}")
+        ],
+        opens_for=WRITERS - {"admin"},
+    ),
     "students:case-detail": Entry(per_case("students:case-detail"), opens_for=SIGNED_IN),
     "students:case-visit": _action("students:case-visit"),
     "students:case-status": _action("students:case-status"),
     "students:case-returned": _action("students:case-returned"),
     "students:case-close": _action("students:case-close"),
+    "students:case-retention-check": _action("students:case-retention-check"),
     "students:case-relapse": _action("students:case-relapse"),
     # Every name left blank is a valid form (it removes everyone): a name too long is refused.
     "students:case-responsible": _action("students:case-responsible", lambda world, role: {"name_parent": "名" * 51}),

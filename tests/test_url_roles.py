@@ -31,11 +31,13 @@ PROJECT_ROLES = {
     # Case work (students.views, students.views_jobs).
     "students:case-list": SCOPED,
     "students:case-new": SCOPED,
+    "students:work-list": frozenset({Role.COUNTY, Role.PRINCIPAL}),
     "students:case-detail": SCOPED,
     "students:case-visit": SCOPED,
     "students:case-status": SCOPED,
     "students:case-returned": SCOPED,
     "students:case-close": SCOPED,
+    "students:case-retention-check": SCOPED,
     "students:case-relapse": SCOPED,
     "students:case-responsible": SCOPED,
     "students:disclosure-log": SCOPED,

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "students.context_processors.work_list",
             ],
         },
     },
@@ -157,6 +158,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The day the national ledger opened; decreases are measured from the open count on this day.
 LEDGER_BASELINE_DATE = os.environ.get("LEDGER_BASELINE_DATE", "2019-05-31")
+
+# Retention checks after a child returns to school (students.worklist): due this many days after the return. A
+# check counts for a due date when it is dated no more than RETENTION_CHECK_EARLY_DAYS before it, and a check not
+# done stays on the work lists and the dashboards for RETENTION_CHECK_LISTED_DAYS after its due date.
+RETENTION_CHECK_DAYS = (30, 90)
+RETENTION_CHECK_EARLY_DAYS = 7
+RETENTION_CHECK_LISTED_DAYS = 90
 
 # Content-Security-Policy (django-csp): every script, style, image and font from this site, none inline, nothing
 # from elsewhere. The charts' figures travel as JSON elements that a static script draws (reports.charts). Images

@@ -82,6 +82,8 @@ class Trigger:
     NIGHTLY = "nightly"
     WEB = "web"
     COMMAND = "command"
+    # The on-commit recompute of the counties a write touched (reports.services.touched).
+    WRITE = "write"
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,7 @@ def run_publish(run_id: int) -> TotalsRun:
             if run.catch_up:
                 with connection.cursor() as cursor:
                     cursor.execute(PUBLISH_MEMBERSHIPS)
+            _hand_back_corrections(run)
             days = max((to_day - from_day).days + 1, 0)
             TotalsRun.objects.filter(pk=run_id).update(
                 status=RunStatus.SUCCEEDED,
@@ -336,6 +339,23 @@ def run_publish(run_id: int) -> TotalsRun:
             vacuum_staging()
     run.refresh_from_db()
     return run
+
+
+def _hand_back_corrections(run: TotalsRun) -> None:
+    """Ask the on-commit recompute to redo the counties written to while this run went on.
+
+    The run staged its past days before it took the publication lock: a change committed meanwhile,
+    which the on-commit recompute may already have published, is not in them.
+    """
+    if run.started_at is None or run.from_day >= run.to_day:
+        return
+    handed_back = LedgerCorrection.objects.filter(
+        county__isnull=False, recorded_at__gte=run.started_at - changes_margin(), first_day__lt=run.to_day
+    ).update(recomputed_at=None)
+    if handed_back:
+        from ..tasks import recompute_touched_soon  # reports.tasks imports this module
+
+        transaction.on_commit(recompute_touched_soon)
 
 
 def _clear_staging(run_id: int) -> None:

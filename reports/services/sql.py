@@ -122,7 +122,25 @@ def _in_province(province_filter: bool) -> str:
     return f"AND {HOLDER} IN (SELECT id FROM counties_division WHERE province_id = %(province)s)"
 
 
-def _cases_cte(*, province_filter: bool) -> str:
+def _in_counties(county_filter: bool) -> str:
+    """Only the counties %(counties)s (an array of ids; the on-commit recompute, reports.services.touched).
+
+    The cases they hold now are found through the case's county, those they held before a handover
+    through the handovers, so the statement reads only their cases.
+    """
+    if not county_filter:
+        return ""
+    return f"""AND {HOLDER} = ANY(%(counties)s)
+          AND c.id IN (
+              SELECT id FROM students_dropoutcase WHERE county_id = ANY(%(counties)s)
+              UNION ALL
+              SELECT case_id FROM students_handover
+              WHERE status = '{HandoverStatus.ACCEPTED.value}'
+                AND (from_county_id = ANY(%(counties)s) OR to_county_id = ANY(%(counties)s))
+          )"""
+
+
+def _cases_cte(*, province_filter: bool, county_filter: bool = False) -> str:
     """Each county's hold on a case (a segment) that is open on some day of [from, to] or ends in it, with the
     case's 0/1 attributes."""
     attributes = ",\n           ".join(f"{expr} AS {name}" for name, expr in BREAKDOWNS.items())
@@ -142,6 +160,7 @@ def _cases_cte(*, province_filter: bool) -> str:
           AND (g.seg_from IS NULL OR g.seg_from <= %(to)s)
           AND (g.seg_to IS NULL OR g.seg_to >= %(from)s)
           {_in_province(province_filter)}
+          {_in_counties(county_filter)}
     )"""
 
 
@@ -173,11 +192,12 @@ def _moves_ctes() -> str:
     )"""
 
 
-def county_rows_sql(*, province_filter: bool) -> str:
+def county_rows_sql(*, province_filter: bool, county_filter: bool = False) -> str:
     """INSERT into the staging table the county rows of [from, to] for one run.
 
     Parameters: run, from, to, baseline (the baseline date; the range never starts before it) and,
-    with `province_filter`, province. Counties with nothing open and no activity get no row.
+    with `province_filter`, province; with `county_filter`, counties. Counties with nothing open and no
+    activity get no row.
     Baselines come from this statement's own rows when the range starts on the baseline date, else
     from the published county rows of the baseline date (which only a range starting there changes).
     """
@@ -192,7 +212,7 @@ def county_rows_sql(*, province_filter: bool) -> str:
             out.append(f"r.{name}")
     return f"""
     INSERT INTO reports_stagedtotal ({STAGED_COLUMNS})
-    WITH {_cases_cte(province_filter=province_filter)},
+    WITH {_cases_cte(province_filter=province_filter, county_filter=county_filter)},
     {_moves_ctes()},
     running AS (
         SELECT county_id, day, new_count, returned_count, closed_count, {running},
@@ -217,7 +237,7 @@ def county_rows_sql(*, province_filter: bool) -> str:
     """
 
 
-def one_day_county_rows_sql(*, province_filter: bool) -> str:
+def one_day_county_rows_sql(*, province_filter: bool, county_filter: bool = False) -> str:
     """INSERT into the staging table the county rows of the single day %(from)s (= %(to)s).
 
     The same rows as county_rows_sql for a range of one day, counted directly (a night's run), each case
@@ -255,6 +275,7 @@ def one_day_county_rows_sql(*, province_filter: bool) -> str:
           AND (g.seg_from IS NULL OR g.seg_from <= %(from)s)
           AND (g.seg_to IS NULL OR g.seg_to > %(from)s)
           {_in_province(province_filter)}
+          {_in_counties(county_filter)}
         GROUP BY 1
     )
     SELECT %(run)s, 'county', d.county_id, NULL, %(from)s::date, {", ".join(out)}

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from students.access import cases_visible_to, schools_visible_to, scope_for
-from students.choices import Status
 from students.disclosure import disclosure_for
 
 from .. import selectors
@@ -45,10 +44,9 @@ def next_step(case, today: datetime.date) -> NextStep:
 
 
 def retention_step(case, today: datetime.date) -> NextStep:
-    first, second = selectors.RETENTION_CHECK_DAYS
-    if case.status == Status.RETURNED:  # not checked yet: the first check makes the case "retained"
-        return NextStep("retention_30", _("%(days)s-day retention check") % {"days": first}, True)
-    return NextStep("retention_90", _("%(days)s-day retention check") % {"days": second}, True)
+    """The latest retention check due (students.worklist), annotated by selectors.retention_checks_due."""
+    days = case.retention_check
+    return NextStep(f"retention_{days}", _("%(days)s-day retention check") % {"days": days}, True)
 
 
 @login_required

@@ -22,6 +22,7 @@ from students.models import (
     ClosureReason,
     DropoutCase,
     IdentifierAccess,
+    LedgerCorrection,
     PersuasionVisit,
     ResponsiblePerson,
     Student,
@@ -52,6 +53,7 @@ RESET_MODELS = (
     CaseEvent,
     DropoutCase,
     Student,
+    LedgerCorrection,
     DailyTotal,
     TotalsRun,
 )

@@ -1,6 +1,14 @@
 """Case work screens: the case list, a case's page and its actions, and the new-case form."""
 
-from .actions import case_close, case_mark_returned, case_relapse, case_responsible, case_status, case_visit
+from .actions import (
+    case_close,
+    case_mark_returned,
+    case_relapse,
+    case_responsible,
+    case_retention_check,
+    case_status,
+    case_visit,
+)
 from .cases import case_detail, case_list
 from .duplicates import duplicate_detail, duplicate_merge, duplicate_not_same, duplicates, merge_undo
 from .handover import (
@@ -15,6 +23,7 @@ from .handover import (
 )
 from .log import disclosure_log
 from .new import case_new
+from .worklist import work_list
 
 __all__ = [
     "case_close",
@@ -24,6 +33,7 @@ __all__ = [
     "case_new",
     "case_relapse",
     "case_responsible",
+    "case_retention_check",
     "case_status",
     "case_visit",
     "disclosure_log",
@@ -40,4 +50,5 @@ __all__ = [
     "handover_detail",
     "handover_list",
     "handover_stuck",
+    "work_list",
 ]

@@ -25,6 +25,7 @@ from ..forms import (
     CloseForm,
     MarkReturnedForm,
     RelapseForm,
+    RetentionCheckForm,
     VisitForm,
 )
 from ..models import DropoutCase
@@ -132,6 +133,23 @@ def case_mark_returned(request, pk: int):
     return _act(
         request, case, MarkReturnedForm, "return_form", act, _("The child is back in school; the case is struck off.")
     )
+
+
+@login_required
+@require_POST
+def case_retention_check(request, pk: int):
+    case = get_case_for_user(request.user, pk, for_update=True)
+
+    def act(data):
+        services.case_record_retention_check(
+            case=case,
+            checked_on=data["checked_on"],
+            note=data["note"],
+            user=request.user,
+            expected_version=data["version"],
+        )
+
+    return _act(request, case, RetentionCheckForm, "retention_form", act, _("The retention check was recorded."))
 
 
 @login_required

@@ -34,10 +34,12 @@ from ..forms import (
     CloseForm,
     MarkReturnedForm,
     RelapseForm,
+    RetentionCheckForm,
     VisitForm,
 )
 from ..models import DisclosurePurpose, DropoutCase, ResponsiblePerson, ResponsiblePersonChange, Student
 from ..services import case_is_finished
+from ..worklist import BACK_IN_SCHOOL, case_check_dates, retention_checks
 from .handover import case_handover_context
 from .paging import CappedCountPaginator
 
@@ -276,7 +278,8 @@ def action_forms(case: DropoutCase) -> dict:
         forms["close_form"] = CloseForm(case=case)
     if ChangeStatusForm.next_statuses(case):
         forms["status_form"] = ChangeStatusForm(case=case)
-    if case.status in (Status.RETURNED, Status.RETAINED):
+    if case.status in BACK_IN_SCHOOL:
+        forms["retention_form"] = RetentionCheckForm(case=case)
         forms["relapse_form"] = RelapseForm(case=case)
     return forms
 
@@ -372,6 +375,8 @@ def render_case(request, case: DropoutCase, *, bound: dict | None = None, status
         "open_form": open_form,
         "identity_changes": identity_change_rows(case.student, disclosure),
     }
+    if case.status in BACK_IN_SCHOOL and case.returned_on:
+        context["retention_checks"] = retention_checks(case.returned_on, case_check_dates(case), timezone.localdate())
     context.update(case_handover_context(request.user, case, disclosure))
     if scope.can_write:
         context.update(action_forms(case))

@@ -394,18 +394,20 @@ def test_a_reimport_with_changes_updates_the_case_and_records_the_status_change(
 def test_a_reimport_that_puts_a_cases_reason_right_marks_its_days_for_the_totals(area, tmp_path):
     row = ledger_row(area["school"], 131)
     import_ledger(write_csv(tmp_path / "v1.csv", [row]), county=area["county"])
-    assert not LedgerCorrection.objects.exists()  # new cases are dated by their events
+    case = DropoutCase.objects.get()
+    # A new case moves its county's figures from its dropout date on (what its events say too).
+    assert list(LedgerCorrection.objects.values_list("county", "first_day")) == [(area["county"].pk, case.dropout_date)]
+    LedgerCorrection.objects.all().delete()
 
     again = import_ledger(write_csv(tmp_path / "v1.csv", [row]), county=area["county"])
     assert again.unchanged == 1
     assert not LedgerCorrection.objects.exists()
 
-    case = DropoutCase.objects.get()
     other_reason = next(reason for reason in Reason.values if reason != case.reason)
     fixed = {**row, "reason": Reason(other_reason).label}
     result = import_ledger(write_csv(tmp_path / "v2.csv", [fixed]), county=area["county"])
     assert result.updated == 1, result.problems
-    assert list(LedgerCorrection.objects.values_list("first_day", flat=True)) == [case.dropout_date]
+    assert list(LedgerCorrection.objects.values_list("county", "first_day")) == [(area["county"].pk, case.dropout_date)]
 
 
 def test_a_status_that_would_go_backwards_is_refused(area, tmp_path):

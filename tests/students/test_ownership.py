@@ -345,9 +345,10 @@ def test_a_correction_on_an_instance_already_changed_is_recorded(places):
     case = open_case(places["schools"]["rangtang"], student=child("513230", 16), dropout_date=D(2019, 5, 6))
     student = Student.objects.get(pk=case.student_id)
     student.registered_poor = True
+    LedgerCorrection.objects.all().delete()  # the case's opening
     student_update(student=student, changes={"registered_poor": True})
 
-    assert list(LedgerCorrection.objects.values_list("first_day", flat=True)) == [D(2019, 5, 6)]
+    assert list(LedgerCorrection.objects.values_list("county", "first_day")) == [(case.county_id, D(2019, 5, 6))]
     change = IdentityChange.objects.get()
     assert (change.source, change.changed_by, change.changes) == (
         IdentitySource.ADMIN,
@@ -360,6 +361,7 @@ def test_a_correction_on_an_instance_already_changed_is_recorded(places):
 def test_ticking_registered_poor_in_the_admin_records_a_correction(client, places):
     case = open_case(places["schools"]["rangtang"], student=child("513230", 17), dropout_date=D(2019, 5, 7))
     student = case.student
+    LedgerCorrection.objects.all().delete()  # the case's opening
     client.force_login(UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True))
     data = {
         "name": student.name,
