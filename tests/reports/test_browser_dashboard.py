@@ -51,6 +51,25 @@ def rangtang():
     return {"sichuan": sichuan, "aba": aba, "rangtang": rangtang}
 
 
+def all_charts_drawn(page) -> None:
+    page.wait_for_function(
+        "[...document.querySelectorAll('script[data-chart]')]"
+        ".every(node => document.getElementById(node.dataset.chart)?.hasAttribute('data-drawn'))"
+    )
+
+
+def settled_box(page, locator) -> dict:
+    """The element's box once two readings a frame apart agree."""
+    box = locator.bounding_box()
+    for _ in range(50):
+        page.wait_for_timeout(50)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    raise AssertionError(f"The element kept moving: {box}")
+
+
 def sign_in(page, username: str) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
@@ -95,9 +114,12 @@ def test_a_bar_of_the_ranking_leads_one_level_down(page, rangtang):
     page.goto(f"/area/{rangtang['sichuan'].code}/")
     page.wait_for_selector("#chart-children[data-drawn] .bars .point path")
     # A click on the first bar, where the user's pointer would land (plotly listens on the plot area).
+    # Every chart above it is drawn first, and the bar has stopped moving: a chart drawn late or resized
+    # would move the bar under the pointer.
+    all_charts_drawn(page)
     bar = page.locator("#chart-children .bars .point path").first
     bar.scroll_into_view_if_needed()
-    box = bar.bounding_box()
+    box = settled_box(page, bar)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url(f"**/area/{rangtang['aba'].code}/")
     assert page.locator("h1").inner_text().startswith("阿坝藏族羌族自治州")
