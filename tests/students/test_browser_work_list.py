@@ -1,25 +1,18 @@
 """The work list in a real browser: a principal opens what is due today and completes a retention check.
 Screenshots go to test-artifacts/."""
 
-import datetime
-
 import pytest
-from django.utils import timezone
 
 from counties.models import Role
 from students.choices import Placement, Status
 from students.services import case_mark_returned
 from tests.browser import save_screenshot
+from tests.case_steps import days_ago, visit
 from tests.factories import SchoolFactory, StudentFactory, UserFactory, open_case
 
 from .test_browser_casework import sign_in
-from .test_worklist import visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def days_ago(n: int) -> datetime.date:
-    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 def test_principal_opens_their_work_list_and_completes_a_retention_check(page):
@@ -41,7 +34,6 @@ def test_principal_opens_their_work_list_and_completes_a_retention_check(page):
     retention = page.locator("#retention")
     assert "Zhaxi Lamu" in retention.inner_text() and "30-day check due on" in retention.inner_text()
     save_screenshot(page, "work-list-principal")
-    page.screenshot(path="/tmp/work-list-principal.png", full_page=True)
 
     retention.locator("text=Zhaxi Lamu").click()
     page.wait_for_url(f"**/cases/{back.pk}/")
