@@ -192,7 +192,9 @@ class StudentAdmin(ChildDataAdmin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        student_update(student=obj, changes={name: form.cleaned_data[name] for name in form.changed_data})
+        student_update(
+            student=obj, changes={name: form.cleaned_data[name] for name in form.changed_data}, user=request.user
+        )
 
 
 @admin.register(ClosureReason)
