@@ -166,3 +166,34 @@ def test_visits_posted_while_the_case_is_closed_are_never_recorded_after_the_clo
             assert "Visits are recorded on open cases only." in response.content.decode()
     recorded = sum(1 for i, response in enumerate(results) if i != 5 and response.status_code == 302)
     assert visits.count() == recorded + 1
+
+
+def test_first_visits_posted_at_once_on_a_fresh_case_are_all_recorded_with_one_status_change(area, users):
+    case = open_case(area["school"], dropout_date=DROPPED)
+    url = reverse("students:case-visit", args=[case.pk])
+    clients = [signed_in(users["county"]) for _ in range(8)]
+
+    def post(i: int) -> int:
+        return (
+            clients[i]
+            .post(
+                url,
+                {
+                    "version": case.version,
+                    "visit_date": "2019-03-05",
+                    "method": VisitMethod.HOME_VISIT,
+                    "outcome": VisitOutcome.REFUSED,
+                    "visitor_role_0": VisitorRole.PRINCIPAL,
+                    "visitor_name_0": f"王校长{i}",
+                    "notes": f"Visit {i}",
+                },
+            )
+            .status_code
+        )
+
+    assert run_in_threads(8, post) == [302] * 8
+    assert PersuasionVisit.objects.filter(case=case).count() == 8
+    assert list(CaseEvent.objects.filter(case=case).values_list("to_status", flat=True).order_by("pk")) == [
+        Status.DROPPED_OUT,
+        Status.PERSUADING,
+    ]
