@@ -16,3 +16,6 @@ urlpatterns = [
     path("cases/", include("students.urls")),
     path("", include("reports.urls")),
 ]
+
+# A failure outside a view answers 500, unless the database stopped answering: then 503, "try again in a moment".
+handler500 = "dropout_ledger.errors.server_error"

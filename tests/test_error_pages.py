@@ -3,11 +3,14 @@ back and nothing of the error, the settings or the code; and an address that cli
 under the test, local and production settings."""
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError
 from django.template import loader
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import get_resolver, include, path, reverse
 from django.utils import translation
 
+from dropout_ledger import errors, urls
 from tests.other_settings import run_django
 
 BRAND = {"en": "Dropout-control ledger", "zh-hans": "控辍保学台账"}
@@ -35,8 +38,19 @@ def boom(request):
     raise RuntimeError("postgres://owner:secret@db.internal:5432 is down; see settings.DATABASES")
 
 
-# The project's URLs, and one that fails (for the 500 page).
-urlpatterns = [path("boom/", boom), path("", include("dropout_ledger.urls"))]
+def database_gone(request):
+    # What psycopg reports for the requests in flight when PostgreSQL restarts.
+    raise OperationalError("server closed the connection unexpectedly (postgres://owner:secret@db.internal:5432)")
+
+
+class SessionStoreWithoutDatabase(SessionStore):
+    def load(self):
+        raise OperationalError("terminating connection due to administrator command")
+
+
+# The project's URLs, and ones that fail (for the 500 and 503 pages).
+urlpatterns = [path("boom/", boom), path("database-gone/", database_gone), path("", include("dropout_ledger.urls"))]
+handler500 = urls.handler500
 
 
 def assert_error_page(response, status: int, language: str, templates: set[str]) -> str:
@@ -108,6 +122,47 @@ def test_a_failure_answers_500_in_the_layout_with_nothing_of_the_error(language)
     response = client.get("/boom/", HTTP_ACCEPT_LANGUAGE=language)
     html = assert_error_page(response, 500, language, {"500.html", "errors/standalone.html"})
     assert "RuntimeError" not in html and "db.internal" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_request_that_loses_the_database_answers_503_try_again(settings, language, debug):
+    settings.DEBUG = debug
+    client = Client(raise_request_exception=False)
+    response = client.get("/database-gone/", HTTP_ACCEPT_LANGUAGE=language)
+    html = assert_error_page(response, 503, language, {"503.html", "errors/standalone.html"})
+    assert response["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
+    assert "db.internal" not in html and "OperationalError" not in html
+    assert {"en": "try again in a moment", "zh-hans": "请稍后再试"}[language] in html
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_database_lost_outside_the_view_answers_503_too(client, users, monkeypatch):
+    client.force_login(users["county"])
+    monkeypatch.setattr("django.contrib.sessions.backends.db.SessionStore", SessionStoreWithoutDatabase)
+    client.raise_request_exception = False
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert "try again in a moment" in response.content.decode()
+
+
+def test_a_failure_outside_a_view_answers_503_when_it_was_the_database(rf):
+    try:
+        raise OperationalError("could not connect to server")
+    except OperationalError:
+        response = errors.server_error(rf.get("/"))
+    assert (response.status_code, response["Retry-After"]) == (503, str(errors.RETRY_AFTER_SECONDS))
+    try:
+        raise RuntimeError("anything else")
+    except RuntimeError:
+        assert errors.server_error(rf.get("/")).status_code == 500
+
+
+def test_the_projects_urls_answer_failures_with_the_503_aware_handler():
+    assert get_resolver("dropout_ledger.urls").resolve_error_handler(500) is errors.server_error
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     # Below WhiteNoise: static files are answered before these, and carry no personal data.
     "csp.middleware.CSPMiddleware",
     "dropout_ledger.middleware.NoStoreMiddleware",
+    "dropout_ledger.errors.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dropout_ledger.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
