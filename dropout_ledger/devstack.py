@@ -220,6 +220,12 @@ class Service:
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
 
+    def restart(self) -> None:
+        """Starts the process again, once whatever its group left behind is stopped."""
+        self.stop()
+        self.ready.clear()
+        self.start()
+
     def stop(self) -> None:
         if self.process is None:
             return
@@ -902,17 +908,51 @@ def command_run() -> int:
         worker.wait_until_ready(timeout=60)
         beat.wait_until_ready(timeout=10)
         _print_banner(port, logins.stdout, time.monotonic() - started)
-        while True:
-            for service in stack.services:
-                if service.exited():
-                    raise StackError(f"The {service.name} process stopped (exit code {service.process.returncode}).")
-            time.sleep(0.5)
+        supervise(stack)
     finally:
         say("Stopping…")
         try:
             stack.close()
         finally:
             say("Stopped.")
+
+
+# A process that dies this soon after it was started is started again only after a wait that doubles each time
+# (up to RESTART_MAX_WAIT), so one that cannot start does not fill the log; one that ran longer restarts at once.
+RESTART_QUICK_DEATH = 10.0
+RESTART_MAX_WAIT = 30.0
+
+
+def supervise(stack: Stack, *, poll: float = 0.5, clock=time.monotonic, sleep=time.sleep) -> None:
+    """Keeps the web server, the worker and beat running until Ctrl-C, starting again whichever dies.
+
+    Returns only by an exception: Ctrl-C (the signal handlers raise), or the embedded PostgreSQL stopping, which
+    nothing here can put right.
+    """
+    started = {service.name: clock() for service in stack.services}
+    waits = {service.name: 0.0 for service in stack.services}
+    due: dict[str, float] = {}
+    while True:
+        if stack.postgres is not None and not stack.postgres.is_running():
+            raise StackError("PostgreSQL stopped. Its log: " + str(stack.postgres.pgdata / "server.log"))
+        now = clock()
+        for service in stack.services:
+            if not service.exited():
+                continue
+            if service.name not in due:
+                quick = now - started[service.name] < RESTART_QUICK_DEATH
+                waits[service.name] = min(max(waits[service.name] * 2, 1.0), RESTART_MAX_WAIT) if quick else 0.0
+                due[service.name] = now + waits[service.name]
+                after = f" in {waits[service.name]:.0f} s" if waits[service.name] else ""
+                say(
+                    f"The {service.name} process stopped (exit code {service.process.returncode}); "
+                    f"starting it again{after}."
+                )
+            if now >= due[service.name]:
+                del due[service.name]
+                service.restart()
+                started[service.name] = clock()
+        sleep(poll)
 
 
 def _print_banner(port: int, logins: str, elapsed: float) -> None:

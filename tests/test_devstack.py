@@ -504,3 +504,85 @@ def test_embedded_redis_answers_saves_on_stop_and_leaves_no_process(tmp_path):
     assert not _alive(pid)
     assert not devstack.redis_ping(port)
     assert (tmp_path / "redis" / "dump.rdb").exists()
+
+
+# Supervision: a process that dies is started again; only Ctrl-C or PostgreSQL stops the stack ------------------
+
+
+class StopSupervising(Exception):
+    pass
+
+
+def _supervised(services, *, polls: int, clock=time.monotonic, then=lambda: None):
+    """Starts `services`, calls `then`, and runs devstack.supervise over them for `polls` polls; returns what it
+    printed."""
+    stack = devstack.Stack(throwaway=True, database="x", environ={})
+    stack.services = services
+    for service in services:
+        service.start()
+    then()
+    left = [polls]
+
+    def sleep(_seconds):
+        left[0] -= 1
+        if left[0] < 0:
+            raise StopSupervising
+        time.sleep(0.2)
+
+    printed = []
+    original = devstack.say
+    devstack.say = printed.append
+    try:
+        with pytest.raises(StopSupervising):
+            devstack.supervise(stack, sleep=sleep, clock=clock)
+    finally:
+        devstack.say = original
+        for service in services:
+            service.stop()
+    return printed
+
+
+def test_a_worker_killed_with_sigkill_is_started_again_and_the_others_keep_running():
+    def sleeper(name):
+        return devstack.Service(name, [sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
+
+    web, worker = sleeper("web"), sleeper("worker")
+    killed = []
+
+    def kill_worker():
+        killed.append(worker.process.pid)
+        os.killpg(worker.process.pid, signal.SIGKILL)
+
+    # Each reading of the clock 20 s after the last: the worker had run long enough to be started again at once.
+    readings = iter(range(0, 10_000, 20))
+    printed = _supervised([web, worker], polls=6, clock=lambda: next(readings), then=kill_worker)
+
+    assert printed == ["The worker process stopped (exit code -9); starting it again."]
+    assert worker.process.pid != killed[0]
+
+
+def test_a_process_that_dies_at_once_is_started_again_after_a_growing_wait():
+    failing = devstack.Service("beat", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ))
+    now = [0.0]
+
+    def clock():
+        now[0] += 0.5
+        return now[0]
+
+    printed = _supervised([failing], polls=40, clock=clock)
+
+    waits = [line.rsplit("again", 1)[1] for line in printed if "The beat process stopped (exit code 3)" in line]
+    assert waits[:3] == [" in 1 s.", " in 2 s.", " in 4 s."]
+
+
+def test_postgresql_stopping_stops_the_stack():
+    class Stopped:
+        pgdata = Path("/nonexistent")
+
+        def is_running(self):
+            return False
+
+    stack = devstack.Stack(throwaway=True, database="x", environ={})
+    stack.postgres = Stopped()
+    with pytest.raises(devstack.StackError, match="PostgreSQL stopped"):
+        devstack.supervise(stack, sleep=lambda _s: None)
