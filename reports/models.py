@@ -152,6 +152,15 @@ class TotalsRun(models.Model):
     message = models.TextField(_("message"), blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Fencing (reports.services.runs.superseding_run): every publication is numbered in the order it happened,
+    # and a run remembers the last number when it began, so a run whose days a newer one has published since
+    # cannot publish its older figures over them.
+    generation = models.PositiveBigIntegerField(
+        _("publication number"), null=True, blank=True, unique=True, help_text=_("Set when the run publishes.")
+    )
+    seen_generation = models.PositiveBigIntegerField(
+        _("last publication when begun"), default=0, help_text=_("The publication number when the run began.")
+    )
 
     class Meta:
         verbose_name = _("totals run")

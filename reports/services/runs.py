@@ -203,12 +203,18 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
     """Settle the run's days, mark it running and return its staging steps.
 
     A run given dates recomputes those days (clamped to the baseline date .. today); it counts as a
-    catch-up run only if they include every changed day.
+    catch-up run only if they include every changed day. A run begun again (its first task redelivered)
+    keeps the publication number it first saw: it stages from the ledger as it is now, but what it read
+    before may be in its staging too, so a newer publication of its days still fences it off.
     """
     abandon_stale_runs()
     run = TotalsRun.objects.get(pk=run_id)
     if not run.is_active:  # finished or abandoned already (a redelivered task)
         return run, []
+    if run.status == RunStatus.QUEUED:
+        run.seen_generation = last_generation()
+    else:
+        _clear_staging(run_id)  # begun before: its steps are staged again from the start
     started_at = timezone.now()
     first_day, last_day = baseline_date(), today()
     if run.from_day is None and run.to_day is None:
@@ -239,6 +245,7 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
             "progress",
             "staged_steps",
             "error",
+            "seen_generation",
         ]
     )
     return run, steps
@@ -284,8 +291,42 @@ def run_stage(run_id: int, step: Step) -> int:
     return rows
 
 
+def last_generation() -> int:
+    """The number of the latest publication (0 before the first)."""
+    return TotalsRun.objects.aggregate(last=Max("generation"))["last"] or 0
+
+
+def superseding_run(run: TotalsRun) -> TotalsRun | None:
+    """A run that published some of `run`'s days after `run` began, if any: `run`'s figures are older than its.
+
+    Runs of the on-commit recompute (Trigger.WRITE) do not count: they recompute a few counties from the ledger
+    as it is, and a run that publishes after them hands their corrections back to the next one
+    (_hand_back_corrections), which puts those counties right again.
+    """
+    return (
+        TotalsRun.objects.filter(
+            status=RunStatus.SUCCEEDED,
+            generation__gt=run.seen_generation,
+            from_day__lte=run.to_day,
+            to_day__gte=run.from_day,
+        )
+        .exclude(trigger=Trigger.WRITE)
+        .order_by("generation")
+        .first()
+    )
+
+
+class Superseded(Exception):
+    """The run's days were published by a newer run since it began: it stops without publishing."""
+
+
 def run_publish(run_id: int) -> TotalsRun:
-    """Roll up, publish, reconcile and record success, in one transaction. Raises ReconciliationError."""
+    """Roll up, publish, reconcile and record success, in one transaction. Raises ReconciliationError.
+
+    Under the publication lock, a run first checks that no newer run has published its days since it began
+    (a worker killed mid-run whose messages are delivered again later, say): such a run is recorded as failed,
+    saying why, and publishes nothing.
+    """
     run = TotalsRun.objects.get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return run
@@ -294,6 +335,15 @@ def run_publish(run_id: int) -> TotalsRun:
         with transaction.atomic():
             tune_session()
             lock_publication()
+            newer = superseding_run(run)
+            if newer is not None:
+                raise Superseded(
+                    _(
+                        "Stopped without publishing: run %(newer)s published these days after this run began, "
+                        "so its figures are newer. Start a run again if one is still needed."
+                    )
+                    % {"newer": newer.pk}
+                )
             if (run.to_day - run.from_day).days > ANALYZE_AFTER_DAYS:
                 analyze("reports_stagedtotal")
             applied = Applied()
@@ -327,6 +377,7 @@ def run_publish(run_id: int) -> TotalsRun:
                 steps_done=F("steps_total"),
                 days_written=days,
                 rows_written=applied.changed,
+                generation=last_generation() + 1,
                 message=_("%(days)s days recomputed: %(written)s rows added or changed, %(deleted)s removed.")
                 % {"days": days, "written": applied.written, "deleted": applied.deleted},
             )
@@ -334,6 +385,8 @@ def run_publish(run_id: int) -> TotalsRun:
     except ReconciliationError as error:
         run_fail(run_id, _("The totals do not add up; the previous totals stay published.") + "\n" + str(error))
         raise
+    except Superseded as superseded:
+        run_fail(run_id, str(superseded))
     finally:
         if (to_day - from_day).days > ANALYZE_AFTER_DAYS:
             vacuum_staging()

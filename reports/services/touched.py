@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from ..models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
 from . import sql
-from .runs import Trigger
+from .runs import Trigger, last_generation
 from .totals import ReconciliationError, baseline_date, lock_publication, reconcile, tune_session
 
 # The figures moved by a difference (a county's baseline moves the areas' baselines separately).
@@ -250,12 +250,22 @@ def _recompute(started_at: datetime.datetime) -> TotalsRun | None:
     _execute(sql.CLEAR_STAGED_RUN, params)
     run.status, run.finished_at, run.progress, run.steps_done = RunStatus.SUCCEEDED, timezone.now(), 100, 1
     run.days_written, run.rows_written = (last_day - from_day).days + 1, moved
+    run.generation = last_generation() + 1
     run.message = _("After ledger changes: %(counties)s counties, %(days)s days recomputed, %(rows)s rows changed.") % {
         "counties": len(counties),
         "days": run.days_written,
         "rows": moved,
     }
     run.save(
-        update_fields=["status", "finished_at", "progress", "steps_done", "days_written", "rows_written", "message"]
+        update_fields=[
+            "status",
+            "finished_at",
+            "progress",
+            "steps_done",
+            "days_written",
+            "rows_written",
+            "message",
+            "generation",
+        ]
     )
     return run

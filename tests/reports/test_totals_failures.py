@@ -7,12 +7,14 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from reports import tasks
 from reports.models import AreaLevel, DailyTotal, RunStatus, StagedTotal, TotalsRun
 from reports.services import runs
 from reports.services.totals import ReconciliationError, reconcile
 from students.choices import Placement
 from students.models import DropoutCase
 from students.services import case_mark_returned
+from tests.factories import open_case
 
 from .totals_support import all_rows_snapshot, build_ledger, expected_county_rows, nation_open, stored_rows
 
@@ -173,3 +175,48 @@ def test_a_system_exit_inside_the_publishing_transaction_rolls_it_all_back(ledge
     assert all_rows_snapshot() == before
     runs.recompute()
     assert_correct_and_unique(baseline)
+
+
+def test_an_abandoned_run_delivered_again_after_a_newer_publication_stops_without_publishing(ledger, baseline, area):
+    """A full-range run stages, its worker is killed; a back-dated case is recorded and the next run publishes it;
+    then the broker delivers the old run's messages again. The figures stay as the newer run left them."""
+    old = runs.run_request(trigger=runs.Trigger.COMMAND, from_day=baseline)
+    _run, steps = runs.run_begin(old.pk, by_province=True)
+    for step in steps:
+        runs.run_stage(old.pk, step)  # the worker is killed here, before publishing
+
+    open_case(area["school"], dropout_date=baseline + datetime.timedelta(days=3))
+    newer = runs.recompute()
+    assert newer.status == RunStatus.SUCCEEDED
+    published = all_rows_snapshot()
+
+    # Every message of the old run again: its start (which stages afresh), its steps, its publication.
+    tasks.start_totals_run(old.pk)
+    for step in steps:
+        tasks.stage_totals_province(old.pk, step.province_id, step.from_day.isoformat(), step.to_day.isoformat())
+    tasks.publish_totals_run(old.pk)
+
+    old.refresh_from_db()
+    assert old.status == RunStatus.FAILED
+    assert f"Stopped without publishing: run {newer.pk} published these days after this run began" in old.error
+    assert old.generation is None
+    assert all_rows_snapshot() == published
+    assert_correct_and_unique(baseline)
+    assert not StagedTotal.objects.filter(run_id=old.pk).exists()
+
+
+def test_runs_that_do_not_overlap_a_newer_publication_still_publish(ledger, baseline):
+    today = timezone.localdate()
+    older = runs.run_request(
+        trigger=runs.Trigger.COMMAND, from_day=baseline, to_day=baseline + datetime.timedelta(days=5)
+    )
+    _run, steps = runs.run_begin(older.pk, by_province=False)
+    for step in steps:
+        runs.run_stage(older.pk, step)
+    newer = runs.recompute(today - datetime.timedelta(days=2), today)
+    assert newer.status == RunStatus.SUCCEEDED
+
+    older = runs.run_publish(older.pk)
+
+    assert older.status == RunStatus.SUCCEEDED
+    assert older.generation == newer.generation + 1
