@@ -158,6 +158,9 @@ class TotalsRun(models.Model):
     generation = models.PositiveBigIntegerField(
         _("publication number"), null=True, blank=True, unique=True, help_text=_("Set when the run publishes.")
     )
+    # Written every few seconds while a worker works on the run (reports.services.runs.keep_alive): a run that
+    # stops beating was lost with its worker.
+    heartbeat_at = models.DateTimeField(_("last sign of its worker"), null=True, blank=True)
     seen_generation = models.PositiveBigIntegerField(
         _("last publication when begun"), default=0, help_text=_("The publication number when the run began.")
     )

@@ -68,6 +68,12 @@ def nightly_totals() -> int:
     return run.pk
 
 
+@shared_task(base=TotalsTask, soft_time_limit=60, time_limit=90)
+def sweep_totals_runs() -> int:
+    """Every minute (beat): mark runs whose worker was lost as failed, so the next one can start."""
+    return runs.abandon_stale_runs()
+
+
 @shared_task(base=TotalsTask, soft_time_limit=1800, time_limit=1900)
 def verify_ledger_nightly() -> int:
     """Verify the chains that gained entries since the last verification; the result is kept."""

@@ -20,13 +20,16 @@ case's county, school, grade or reason without a status change, and changes to t
 today's figures always reflect them, and `recompute_totals --from DATE` repairs past days.
 """
 
+import contextlib
 import datetime
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,9 +67,55 @@ def changes_margin() -> datetime.timedelta:
     return datetime.timedelta(seconds=getattr(settings, "TOTALS_CHANGES_MARGIN_SECONDS", 3600))
 
 
-# A run still marked running or queued after this long was abandoned (its worker died): longer
-# than any task's hard time limit.
+# A run still queued after this long was never picked up: longer than any task's hard time limit.
 STALE_AFTER = datetime.timedelta(hours=3)
+
+
+def heartbeat_every() -> float:
+    """Seconds between two signs of life of a worker on a run (settings.TOTALS_HEARTBEAT_SECONDS, default 20)."""
+    return float(getattr(settings, "TOTALS_HEARTBEAT_SECONDS", 20))
+
+
+def stopped_after() -> datetime.timedelta:
+    """A running run with no sign of its worker for this long was lost with it (TOTALS_STOPPED_AFTER_SECONDS,
+    default 300). Its steps wait in the queue behind each other, each beating while it works, so the wait is
+    only between two tasks."""
+    return datetime.timedelta(seconds=getattr(settings, "TOTALS_STOPPED_AFTER_SECONDS", 300))
+
+
+BEAT = """
+    UPDATE reports_totalsrun SET heartbeat_at = now()
+    WHERE id = (SELECT id FROM reports_totalsrun WHERE id = %(run)s AND status = 'running' FOR UPDATE SKIP LOCKED)
+"""
+
+
+def beat(run_id: int) -> None:
+    """A sign of life. Skipped while the run's own transaction holds its row: that transaction is the sign."""
+    with connection.cursor() as cursor:
+        cursor.execute(BEAT, {"run": run_id})
+
+
+@contextlib.contextmanager
+def keep_alive(run_id: int):
+    """Beats for the run every heartbeat_every() seconds, from a thread with its own connection, while the block
+    runs: a statement of many minutes (a province's history, the publication) does not look like a lost worker."""
+    stop = threading.Event()
+
+    def beating() -> None:
+        try:
+            while not stop.wait(heartbeat_every()):
+                beat(run_id)
+        finally:
+            connections.close_all()
+
+    beat(run_id)
+    thread = threading.Thread(target=beating, name=f"totals-run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 # After writing more rows than this, a run refreshes the published table's statistics itself.
@@ -171,29 +220,35 @@ def run_request(
     )
 
 
-def abandon_stale_runs() -> int:
-    """Mark runs whose worker died (still queued or running long after any time limit) as failed.
-
-    Their staged rows are dropped too (a run that ends any other way drops its own).
-    """
-    cutoff = timezone.now() - STALE_AFTER
-    stale = list(
-        TotalsRun.objects.filter(
-            Q(status=RunStatus.RUNNING, started_at__lt=cutoff) | Q(status=RunStatus.QUEUED, created_at__lt=cutoff)
-        ).values_list("pk", flat=True)
+def _lost() -> Q:
+    """Running with no sign of its worker for stopped_after(), or queued and never picked up."""
+    now = timezone.now()
+    return Q(status=RunStatus.RUNNING, last_sign__lt=now - stopped_after()) | Q(
+        status=RunStatus.QUEUED, created_at__lt=now - STALE_AFTER
     )
+
+
+def _with_last_sign():
+    return TotalsRun.objects.annotate(last_sign=Coalesce("heartbeat_at", "started_at", "created_at"))
+
+
+def abandon_stale_runs() -> int:
+    """Mark runs whose worker was lost (no heartbeat for a few minutes) as failed, and drop their staged rows.
+
+    Called by every run as it begins and every minute by beat (reports.tasks.sweep_totals_runs).
+    """
+    stale = list(_with_last_sign().filter(_lost()).values_list("pk", flat=True))
     for run_id in stale:
-        run_fail(run_id, _("Abandoned: the run stopped before finishing (its worker was stopped or lost)."))
+        run_fail(run_id, _("Stopped before finishing: its worker was stopped or lost. Start it again."))
     return len(stale)
 
 
 def active_run() -> TotalsRun | None:
-    """The run in progress, if any (not counting abandoned ones)."""
-    cutoff = timezone.now() - STALE_AFTER
+    """The run in progress, if any (not counting lost ones)."""
     return (
-        TotalsRun.objects.filter(
-            Q(status=RunStatus.RUNNING, started_at__gte=cutoff) | Q(status=RunStatus.QUEUED, created_at__gte=cutoff)
-        )
+        _with_last_sign()
+        .filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        .exclude(_lost())
         .order_by("-created_at")
         .first()
     )
@@ -227,7 +282,7 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
         catch_up = to_day == last_day and from_day <= changed_range()[0]
     steps = plan_steps(from_day, to_day, by_province=by_province)
     run.status = RunStatus.RUNNING
-    run.started_at = started_at
+    run.started_at = run.heartbeat_at = started_at
     run.from_day, run.to_day, run.catch_up = from_day, to_day, catch_up
     run.baseline_date = first_day
     run.steps_total, run.steps_done, run.progress, run.staged_steps = len(steps) + 1, 0, 0, []
@@ -246,6 +301,7 @@ def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list
             "staged_steps",
             "error",
             "seen_generation",
+            "heartbeat_at",
         ]
     )
     return run, steps
@@ -266,6 +322,7 @@ STAGE_DONE = """
     UPDATE reports_totalsrun
     SET staged_steps = staged_steps || to_jsonb(%(step)s::int),
         steps_done = steps_done + 1,
+        heartbeat_at = now(),
         progress = LEAST(99, (steps_done + 1) * 100 / GREATEST(steps_total, 1))
     WHERE id = %(run)s
 """
@@ -278,7 +335,7 @@ def run_stage(run_id: int, step: Step) -> int:
     the same step wait for each other, and the second finds it recorded.
     """
     key = step.province_id or 0
-    with transaction.atomic():
+    with keep_alive(run_id), transaction.atomic():
         tune_session()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [STAGE_LOCK, key])
@@ -332,7 +389,7 @@ def run_publish(run_id: int) -> TotalsRun:
         return run
     from_day, to_day = run.from_day, run.to_day
     try:
-        with transaction.atomic():
+        with keep_alive(run_id), transaction.atomic():
             tune_session()
             lock_publication()
             newer = superseding_run(run)

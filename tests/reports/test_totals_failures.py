@@ -19,6 +19,7 @@ from tests.factories import open_case
 from .totals_support import all_rows_snapshot, build_ledger, expected_county_rows, nation_open, stored_rows
 
 pytestmark = pytest.mark.django_db
+SECOND = datetime.timedelta(seconds=1)
 
 
 @pytest.fixture(autouse=True)
@@ -149,12 +150,12 @@ def test_a_worker_killed_mid_run_leaves_a_stale_run_that_the_next_runs_clean_up(
 
     assert_correct_and_unique(baseline)
     assert TotalsRun.objects.get(pk=killed.pk).status == RunStatus.RUNNING  # it might still be working
-    TotalsRun.objects.filter(pk=killed.pk).update(started_at=timezone.now() - datetime.timedelta(hours=4))
+    TotalsRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - runs.stopped_after() - SECOND)
 
     runs.recompute()
 
     killed.refresh_from_db()
-    assert killed.status == RunStatus.FAILED and "Abandoned" in killed.error
+    assert killed.status == RunStatus.FAILED and "Stopped before finishing" in killed.error
     assert not StagedTotal.objects.exists()
     assert_correct_and_unique(baseline)
 
@@ -220,3 +221,38 @@ def test_runs_that_do_not_overlap_a_newer_publication_still_publish(ledger, base
 
     assert older.status == RunStatus.SUCCEEDED
     assert older.generation == newer.generation + 1
+
+
+def test_a_run_whose_worker_stops_beating_is_failed_by_the_sweep_within_minutes_and_unblocks_the_next(ledger, baseline):
+    killed, steps = runs.run_begin(runs.run_request(trigger=runs.Trigger.WEB, from_day=baseline).pk)
+    runs.run_stage(killed.pk, steps[0])  # then the worker is killed with SIGKILL
+    assert runs.active_run() == killed
+    assert tasks.sweep_totals_runs() == 0  # a run that beat a moment ago is still working
+
+    TotalsRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - runs.stopped_after() - SECOND)
+    assert tasks.sweep_totals_runs() == 1
+
+    killed.refresh_from_db()
+    assert killed.status == RunStatus.FAILED
+    assert killed.error == "Stopped before finishing: its worker was stopped or lost. Start it again."
+    assert not StagedTotal.objects.filter(run_id=killed.pk).exists()
+    assert runs.active_run() is None
+
+
+def test_the_sweep_runs_every_minute_from_the_beat_schedule():
+    from django_celery_beat.models import PeriodicTask
+
+    sweep = PeriodicTask.objects.get(task="reports.tasks.sweep_totals_runs")
+    assert (sweep.enabled, sweep.interval.every, sweep.interval.period) == (True, 1, "minutes")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_busy_with_one_long_statement_keeps_beating(settings):
+    settings.TOTALS_HEARTBEAT_SECONDS = 0.1
+    run = runs.run_request(trigger=runs.Trigger.COMMAND)
+    TotalsRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=timezone.now())
+    first = TotalsRun.objects.get(pk=run.pk).heartbeat_at
+    with runs.keep_alive(run.pk), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(0.6)")
+        beats = TotalsRun.objects.get(pk=run.pk).heartbeat_at
+    assert beats > first
