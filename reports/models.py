@@ -161,6 +161,8 @@ class TotalsRun(models.Model):
     # Written every few seconds while a worker works on the run (reports.services.runs.keep_alive): a run that
     # stops beating was lost with its worker.
     heartbeat_at = models.DateTimeField(_("last sign of its worker"), null=True, blank=True)
+    # When the run was last handed to the task queue (reports.tasks.run_send); empty while the queue was unreachable.
+    sent_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
     seen_generation = models.PositiveBigIntegerField(
         _("last publication when begun"), default=0, help_text=_("The publication number when the run began.")
     )

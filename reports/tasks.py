@@ -22,12 +22,17 @@ import logging
 
 import redis
 from celery import Task, chord, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
+from django.utils import timezone
 
+from dropout_ledger.queue import send
 from students.ledger_chain import ledger_verify_nightly
 
+from .models import RunStatus, TotalsRun
 from .services import runs, touched
 from .services.totals import ReconciliationError
 
@@ -64,14 +69,49 @@ def _day(value: str | None) -> datetime.date | None:
 def nightly_totals() -> int:
     """Request a run of every day changed since the last one, and start it."""
     run = runs.run_request(trigger=runs.Trigger.NIGHTLY)
-    start_totals_run.delay(run.pk)
+    run_send(run.pk)
     return run.pk
+
+
+def run_send(run_id: int) -> bool:
+    """Hand a requested run to the queue. False when the broker is unreachable: the run stays queued, unsent, and
+    the sweep (or a worker starting) sends it once the queue is back."""
+    if not send(start_totals_run, run_id):
+        return False
+    TotalsRun.objects.filter(pk=run_id).update(sent_at=timezone.now())
+    return True
+
+
+def resend_after() -> datetime.timedelta:
+    """A queued run sent this long ago and not begun is sent again (TOTALS_RESEND_AFTER_SECONDS, default 120):
+    its message was lost (a broker restarted without saving it). A second delivery does nothing (runs.run_begin)."""
+    return datetime.timedelta(seconds=getattr(settings, "TOTALS_RESEND_AFTER_SECONDS", 120))
+
+
+def send_waiting_runs() -> int:
+    """Send the queued runs the queue never got, or seems to have lost; how many were sent."""
+    waiting = TotalsRun.objects.filter(status=RunStatus.QUEUED).filter(
+        Q(sent_at__isnull=True) | Q(sent_at__lt=timezone.now() - resend_after())
+    )
+    return sum(run_send(run_id) for run_id in waiting.order_by("created_at").values_list("pk", flat=True))
 
 
 @shared_task(base=TotalsTask, soft_time_limit=60, time_limit=90)
 def sweep_totals_runs() -> int:
-    """Every minute (beat): mark runs whose worker was lost as failed, so the next one can start."""
-    return runs.abandon_stale_runs()
+    """Every minute (beat): mark runs whose worker was lost as failed, so the next one can start, and send the
+    runs the queue never got; how many runs were failed."""
+    abandoned = runs.abandon_stale_runs()
+    send_waiting_runs()
+    return abandoned
+
+
+@worker_ready.connect
+def send_waiting_at_start(**_kwargs) -> None:
+    """A worker starting (after the broker or the workers were down) sends what waited for it."""
+    try:
+        send_waiting_runs()
+    except Exception:
+        logger.exception("Could not send the waiting totals runs at start-up.")
 
 
 @shared_task(base=TotalsTask, soft_time_limit=1800, time_limit=1900)
@@ -90,7 +130,7 @@ def recompute_totals(from_day: str | None = None, to_day: str | None = None, use
         from_day=_day(from_day),
         to_day=_day(to_day),
     )
-    start_totals_run.delay(run.pk)
+    run_send(run.pk)
     return run.pk
 
 
@@ -98,6 +138,8 @@ def recompute_totals(from_day: str | None = None, to_day: str | None = None, use
 def start_totals_run(run_id: int) -> None:
     """Settle the run's days, then fan out one staging task per province and publish when all are done."""
     run, steps = runs.run_begin(run_id)
+    if steps is None:  # a second delivery of a run another worker is doing
+        return
     if not steps:
         publish_totals_run.delay(run_id)
         return

@@ -16,7 +16,7 @@ from students.ledger_chain import latest_verification
 
 from .models import RunStatus, TotalsRun
 from .services import runs
-from .tasks import start_totals_run
+from .tasks import run_send
 
 RUNS_SHOWN = 50
 
@@ -48,14 +48,25 @@ def run_list(request):
 @login_required
 @require_POST
 def run_start(request):
-    """Request a run of every day changed since the last one; the worker starts it once this commits."""
+    """Request a run of every day changed since the last one and send it to the queue.
+
+    When the queue cannot be reached the run stays recorded and the user is told it starts when the queue is
+    back: the sweep (reports.tasks.sweep_totals_runs) sends it then."""
     active = runs.active_run()
     if active is not None:
         messages.warning(request, _("A run is already in progress."))
         return redirect("reports:runs")
-    run = runs.run_request(trigger=runs.Trigger.WEB, user=request.user)
-    transaction.on_commit(lambda: start_totals_run.delay(run.pk))
-    messages.success(request, _("Run %(id)s requested.") % {"id": run.pk})
+    with transaction.atomic():
+        run = runs.run_request(trigger=runs.Trigger.WEB, user=request.user)
+    # Sent once the run is committed, so the worker finds it; a queue that is down is known within a second.
+    if run_send(run.pk):
+        messages.success(request, _("Run %(id)s requested.") % {"id": run.pk})
+    else:
+        messages.warning(
+            request,
+            _("Run %(id)s is recorded, but the task queue cannot be reached: it will start when the queue is back.")
+            % {"id": run.pk},
+        )
     return redirect("reports:runs")
 
 

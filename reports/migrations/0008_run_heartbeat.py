@@ -1,4 +1,5 @@
-"""A heartbeat on totals runs, and the sweep that marks runs whose worker was lost as failed, every minute."""
+"""A heartbeat on totals runs, when each was sent to the queue, and the sweep that every minute marks runs whose
+worker was lost as failed and sends the runs the queue never got."""
 
 from django.db import migrations, models
 
@@ -16,7 +17,7 @@ def add_sweep(apps, schema_editor):
             "task": "reports.tasks.sweep_totals_runs",
             "interval": every_minute,
             "enabled": True,
-            "description": "Mark totals runs whose worker stopped beating as failed, so the next run can start.",
+            "description": "Fail totals runs whose worker stopped beating; send the runs the queue never got.",
         },
     )
     from django.utils import timezone
@@ -39,6 +40,11 @@ class Migration(migrations.Migration):
             model_name="totalsrun",
             name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="last sign of its worker"),
+        ),
+        migrations.AddField(
+            model_name="totalsrun",
+            name="sent_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="sent to the queue at"),
         ),
         migrations.RunPython(add_sweep, remove_sweep),
     ]

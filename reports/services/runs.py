@@ -254,18 +254,26 @@ def active_run() -> TotalsRun | None:
     )
 
 
-def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list[Step]]:
+@transaction.atomic
+def run_begin(run_id: int, *, by_province: bool = True) -> tuple[TotalsRun, list[Step] | None]:
     """Settle the run's days, mark it running and return its staging steps.
 
     A run given dates recomputes those days (clamped to the baseline date .. today); it counts as a
     catch-up run only if they include every changed day. A run begun again (its first task redelivered)
     keeps the publication number it first saw: it stages from the ledger as it is now, but what it read
     before may be in its staging too, so a newer publication of its days still fences it off.
+
+    Begun under the run's row lock: of two deliveries of its first task (a run sent again by the sweep while
+    the first message waited in the queue), the second finds it running, its worker beating, and gets None:
+    nothing to do.
     """
     abandon_stale_runs()
-    run = TotalsRun.objects.get(pk=run_id)
+    run = TotalsRun.objects.select_for_update().get(pk=run_id)
     if not run.is_active:  # finished or abandoned already (a redelivered task)
         return run, []
+    last_sign = run.heartbeat_at or run.started_at
+    if run.status == RunStatus.RUNNING and last_sign and last_sign > timezone.now() - stopped_after():
+        return run, None
     if run.status == RunStatus.QUEUED:
         run.seen_generation = last_generation()
     else:
@@ -490,6 +498,8 @@ def run_execute(
     """Do a requested run here, step after step (what the Celery tasks do in parallel)."""
     try:
         run, steps = run_begin(run_id, by_province=by_province)
+        if steps is None:  # another process is doing it
+            return run
         for step in steps:
             run_stage(run_id, step)
             if progress:

@@ -3,10 +3,13 @@
 import datetime
 
 import pytest
+from celery.signals import worker_ready
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from counties.models import Role
+from reports import tasks
 from reports.models import DailyTotal, RunStatus, TotalsRun
 from reports.services import runs
 from tests.factories import UserFactory
@@ -14,6 +17,12 @@ from tests.factories import UserFactory
 from .totals_support import build_ledger
 
 pytestmark = pytest.mark.django_db
+DAY = datetime.timedelta(days=1)
+SECOND = datetime.timedelta(seconds=1)
+
+
+def unreachable(*args, **kwargs):
+    raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
 @pytest.fixture
@@ -75,19 +84,56 @@ def test_a_failed_last_run_is_shown_as_an_alert(client, staff):
     assert f"The last run (#{failed.pk}) failed".encode() in response.content
 
 
-def test_starting_a_run_from_the_page_runs_it_after_the_request_commits(
-    client, staff, ledger, django_capture_on_commit_callbacks
-):
+def test_starting_a_run_from_the_page_records_it_then_sends_it(client, staff, ledger):
     client.force_login(staff)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post(reverse("reports:run-start"))
+    response = client.post(reverse("reports:run-start"), follow=True)
 
-    assert response.status_code == 302
-    assert len(callbacks) == 1
     run = TotalsRun.objects.get()
     assert (run.status, run.trigger, run.requested_by) == (RunStatus.SUCCEEDED, runs.Trigger.WEB, staff)
+    assert run.sent_at is not None
+    assert f"Run {run.pk} requested." in response.content.decode()
     assert DailyTotal.objects.filter(day=timezone.localdate(), level="nation").exists()
+
+
+def test_a_run_started_while_the_queue_is_down_is_kept_and_sent_by_the_sweep_once_it_is_back(
+    client, staff, ledger, monkeypatch
+):
+    client.force_login(staff)
+    with monkeypatch.context() as down:
+        down.setattr(tasks.start_totals_run, "apply_async", unreachable)
+        response = client.post(reverse("reports:run-start"), follow=True, HTTP_ACCEPT_LANGUAGE="en")
+        run = TotalsRun.objects.get()
+        assert "cannot be reached: it will start when the queue is back" in response.content.decode()
+        assert (run.status, run.sent_at) == (RunStatus.QUEUED, None)
+        tasks.sweep_totals_runs()  # beat, while the queue is still down: nothing is lost
+        assert TotalsRun.objects.get().status == RunStatus.QUEUED
+
+    tasks.sweep_totals_runs()  # the queue is back
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.sent_at is not None
+
+
+def test_a_worker_starting_sends_the_runs_that_waited_for_it(ledger):
+    waiting = runs.run_request(trigger=runs.Trigger.NIGHTLY)
+    worker_ready.send(sender=None)
+    waiting.refresh_from_db()
+    assert waiting.status == RunStatus.SUCCEEDED
+
+
+def test_a_queued_run_whose_message_was_lost_is_sent_again_and_a_second_delivery_does_nothing(ledger, settings):
+    lost = runs.run_request(trigger=runs.Trigger.NIGHTLY)
+    TotalsRun.objects.filter(pk=lost.pk).update(sent_at=timezone.now() - tasks.resend_after() - SECOND)
+    tasks.sweep_totals_runs()
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.SUCCEEDED
+
+    running = runs.run_request(trigger=runs.Trigger.NIGHTLY, from_day=timezone.localdate() - DAY * 3)
+    runs.run_begin(running.pk)
+    tasks.start_totals_run(running.pk)  # delivered again while its worker works on it
+    running.refresh_from_db()
+    assert (running.status, running.steps_done) == (RunStatus.RUNNING, 0)
 
 
 def test_a_second_run_cannot_be_started_while_one_is_in_progress(client, staff):
