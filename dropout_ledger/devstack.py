@@ -768,7 +768,8 @@ def server_commands(port: int) -> dict[str, tuple[str, ...]]:
     scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
     return {
         "web": manage("runserver", "--noreload", f"127.0.0.1:{port}"),
-        "worker": (*celery, "worker", "--concurrency", "2", "--loglevel", "INFO"),
+        # One worker for every queue (settings.CELERY_TASK_ROUTES); production has workers per queue.
+        "worker": (*celery, "worker", "--queues", "live,totals,jobs,default", "--concurrency", "2", "--loglevel", "INFO"),
         "beat": (*celery, "beat", "--scheduler", scheduler, "--loglevel", "INFO"),
     }
 

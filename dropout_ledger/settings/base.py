@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "dropout_ledger.middleware.NoStoreMiddleware",
     "dropout_ledger.errors.DatabaseUnavailableMiddleware",
+    "dropout_ledger.db_router.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dropout_ledger.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -95,6 +96,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica for the pages that only read (dropout_ledger.db_router): DATABASE_REPLICA_URL, the same
+# database streamed from the primary. A browser that wrote reads the primary for REPLICA_STICKY_SECONDS after.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.config(
+        env="DATABASE_REPLICA_URL",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_REPLICA_READS = "replica" in DATABASES
+REPLICA_STICKY_SECONDS = int(os.environ.get("REPLICA_STICKY_SECONDS", "15"))
+DATABASE_ROUTERS = ["dropout_ledger.db_router.PrimaryReplicaRouter"]
+# Behind PgBouncer in transaction mode (DATABASE_POOLED=true), consecutive transactions may run on different
+# server connections: no server-side cursors (a chunked .iterator() would lose its cursor between fetches).
+# The ledger takes only transaction-level advisory locks and SET LOCAL settings, which pooling keeps.
+for _database in DATABASES.values():
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = os.environ.get("DATABASE_POOLED", "").lower() in ("1", "true", "yes")
 # The application's database role, when migrations run as a separate owner (dropout_ledger.database_roles):
 # after each migration the owner grants this role what the application needs, and no more.
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "").strip()
@@ -168,6 +186,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A queue per kind of work, each with workers of its own (docker-compose.yml), so a 200,000-row import cannot
+# delay the night, nor the night the figures a write has just moved:
+# - "live": short and waited for (the on-commit recompute, the sweep of lost runs);
+# - "totals": the nightly run and the runs started by hand, one staging task per province;
+# - "jobs": imports and exports;
+# - "default": the rest of the night (the duplicate search, the ledger verification).
+# `make run` has one worker that takes every queue (dropout_ledger.devstack).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.recompute_touched_totals": {"queue": "live"},
+    "reports.tasks.sweep_totals_runs": {"queue": "live"},
+    "reports.tasks.nightly_totals": {"queue": "totals"},
+    "reports.tasks.recompute_totals": {"queue": "totals"},
+    "reports.tasks.start_totals_run": {"queue": "totals"},
+    "reports.tasks.stage_totals_province": {"queue": "totals"},
+    "reports.tasks.publish_totals_run": {"queue": "totals"},
+    "students.tasks.run_ledger_job": {"queue": "jobs"},
+}
 
 # The day the national ledger opened; decreases are measured from the open count on this day.
 LEDGER_BASELINE_DATE = os.environ.get("LEDGER_BASELINE_DATE", "2019-05-31")

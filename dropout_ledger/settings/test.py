@@ -14,3 +14,8 @@ LANGUAGE_CODE = "en"
 # Serve static files straight from the apps and static/, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# A second alias for the read replica, a mirror of the test database, so the router is tested with it
+# (tests/test_db_router.py switches replica reads on; they are off for the rest of the suite, whose tests
+# keep their data in a transaction the replica's own connection cannot see).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICA_READS = False
