@@ -16,7 +16,7 @@ test: $(INSTALLED)
 	@$(VENV_PYTHON) -m dropout_ledger.devstack test $(ARGS)
 
 bench: $(INSTALLED)
-	@$(VENV_PYTHON) -m dropout_ledger.devstack bench $(if $(SCALE),--scale $(SCALE))
+	@$(VENV_PYTHON) -m dropout_ledger.devstack bench $(if $(SCALE),--scale $(SCALE)) $(foreach group,$(ONLY),--only $(group))
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -19,7 +19,7 @@ from . import databases
 from .results import Result, format_table, write_json
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
-GROUP_ORDER = ["pages", "totals", "import", "visits", "verify"]
+GROUP_ORDER = ["pages", "totals", "import", "visits", "verify", "load"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Scale:
     minutes_per_group: float
     load_clients: int = 32
     verify_repeat: int = 3
+    # The mixed load and soak (bench/soak.py): how long, how many simulated people.
+    soak_seconds: int = 600
+    soak_users: int = 200
 
 
 SCALES = {
@@ -70,6 +73,8 @@ SCALES = {
         import_repeat=2,
         load_seconds=8.0,
         minutes_per_group=15,
+        soak_seconds=60,
+        soak_users=40,
     ),
 }
 
@@ -187,6 +192,17 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
         say(f"measuring verify_ledger on the {large.label} ledger")
         figures = run_worker(large, "verify", {"repeat": scale.verify_repeat}, minutes=scale.minutes_per_group)
         return verification.results(figures, label=large.label)
+    if group == "load":
+        from . import soak
+
+        say(f"mixed load and soak on the {large.label} ledger for {scale.soak_seconds / 60:g} minutes")
+        figures = run_worker(
+            large,
+            "load",
+            {"seconds": scale.soak_seconds, "users": scale.soak_users, "import_rows": scale.import_rows},
+            minutes=scale.minutes_per_group + scale.soak_seconds / 60,
+        )
+        return soak.results(figures)
     raise ValueError(group)
 
 

@@ -43,6 +43,20 @@ def wait_until_up(port: int, path: str, timeout: float = 60.0, process: subproce
 @contextmanager
 def gunicorn(*, database_url: str, workers: int | None = None, probe_path: str = "/accounts/login/"):
     """Serve the app (benchmark settings and URLs) with gunicorn on 127.0.0.1; yields the port."""
+    with gunicorn_process(database_url=database_url, workers=workers, probe_path=probe_path) as (port, _process):
+        yield port
+
+
+@contextmanager
+def gunicorn_process(
+    *,
+    database_url: str,
+    workers: int | None = None,
+    probe_path: str = "/accounts/login/",
+    env: dict[str, str] | None = None,
+):
+    """Serve the app with gunicorn on 127.0.0.1 (the benchmark's settings unless `env` names others); yields the
+    port and gunicorn's master process."""
     port = free_port()
     command = [
         sys.executable,
@@ -62,10 +76,12 @@ def gunicorn(*, database_url: str, workers: int | None = None, probe_path: str =
         "--timeout",
         "60",
     ]
-    process = subprocess.Popen(command, cwd=databases.PROJECT_DIR, env=databases.process_env(database_url))
+    process = subprocess.Popen(
+        command, cwd=databases.PROJECT_DIR, env={**databases.process_env(database_url), **(env or {})}
+    )
     try:
         wait_until_up(port, probe_path, process=process)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:

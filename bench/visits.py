@@ -140,7 +140,7 @@ def collect(options: dict) -> dict:
     return {"clients": clients, "seconds": seconds, "workers": server.default_workers(), **figures}
 
 
-def _remove_load_visits(cases: list[DropoutCase], since: datetime.datetime) -> int:
+def _remove_load_visits(cases: list[DropoutCase], since: datetime.datetime, *, note: str = NOTE) -> int:
     """Delete the visits the load recorded, with the append-only trigger lifted for this transaction only.
 
     They are the last entries of their cases' chains of visits, so every chain still holds without them.
@@ -148,7 +148,7 @@ def _remove_load_visits(cases: list[DropoutCase], since: datetime.datetime) -> i
     table = PersuasionVisit._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
-        removed, _ = PersuasionVisit.objects.filter(case__in=cases, notes=NOTE, recorded_at__gte=since).delete()
+        removed, _ = PersuasionVisit.objects.filter(case__in=cases, notes=note, recorded_at__gte=since).delete()
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
     return removed
 
@@ -172,11 +172,11 @@ def results(figures: dict) -> list[Result]:
             "req/s",
             "minimal one-row insert view",
             minimal["throughput"],
-            at_least(0.5),
+            at_least(0.6),
             note=f"gunicorn, {figures['workers']} sync workers, {figures['seconds']:.0f} s per run",
         ),
         Result(f"{label}: p50", record["p50_ms"], "ms", "minimal view p50", minimal["p50_ms"]),
-        Result(f"{label}: p99", record["p99_ms"], "ms", "minimal view p99", minimal["p99_ms"]),
+        Result(f"{label}: p99", record["p99_ms"], "ms", "minimal view p99", minimal["p99_ms"], at_most(2)),
         Result(
             f"{label}: errors",
             float(errors),

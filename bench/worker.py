@@ -19,6 +19,7 @@ GROUPS = {
     "import": "bench.importing",
     "visits": "bench.visits",
     "verify": "bench.verification",
+    "load": "bench.soak",
 }
 
 

@@ -6,6 +6,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
+from django.utils import translation
 
 from counties.models import Role
 from dropout_ledger.database_roles import grant_application_rights
@@ -81,6 +82,16 @@ def _app_role_ensure(role: str) -> None:
                 f"DATABASE_URL (CREATE ROLE {role}; GRANT {role} TO <user>), or use make test.",
                 returncode=3,
             )
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language. A request for a Chinese page leaves Chinese active in the
+    thread after it (Django's LocaleMiddleware activates a language and leaves it), and a later test that
+    reads a message outside a request would read it in Chinese."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session")
