@@ -762,6 +762,10 @@ def setup_steps() -> list[Step]:
     ]
 
 
+# Every queue of settings.CELERY_TASK_ROUTES: `make run` has one worker for all of them.
+QUEUES = ("live", "totals", "jobs", "default")
+
+
 def server_commands(port: int) -> dict[str, tuple[str, ...]]:
     """The long-running processes of `run`, by the name their output is printed under."""
     celery = (sys.executable, "-m", "celery", "-A", "dropout_ledger")
@@ -769,7 +773,7 @@ def server_commands(port: int) -> dict[str, tuple[str, ...]]:
     return {
         "web": manage("runserver", "--noreload", f"127.0.0.1:{port}"),
         # One worker for every queue (settings.CELERY_TASK_ROUTES); production has workers per queue.
-        "worker": (*celery, "worker", "--queues", "live,totals,jobs,default", "--concurrency", "2", "--loglevel", "INFO"),
+        "worker": (*celery, "worker", "--queues", ",".join(QUEUES), "--concurrency", "2", "--loglevel", "INFO"),
         "beat": (*celery, "beat", "--scheduler", scheduler, "--loglevel", "INFO"),
     }
 
