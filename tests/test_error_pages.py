@@ -4,7 +4,8 @@ under the test, local and production settings."""
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import OperationalError
+from django.db import OperationalError, close_old_connections, connection
+from django.http import HttpResponse
 from django.template import loader
 from django.test import Client
 from django.urls import get_resolver, include, path, reverse
@@ -43,13 +44,29 @@ def database_gone(request):
     raise OperationalError("server closed the connection unexpectedly (postgres://owner:secret@db.internal:5432)")
 
 
+# Set by the test: terminates this connection's server process, as a PostgreSQL restart does.
+CUT_CONNECTION = []
+
+
+def connection_cut_mid_request(request):
+    from students.models import DropoutCase
+
+    CUT_CONNECTION[0]()
+    return HttpResponse(str(DropoutCase.objects.count()))
+
+
 class SessionStoreWithoutDatabase(SessionStore):
     def load(self):
         raise OperationalError("terminating connection due to administrator command")
 
 
 # The project's URLs, and ones that fail (for the 500 and 503 pages).
-urlpatterns = [path("boom/", boom), path("database-gone/", database_gone), path("", include("dropout_ledger.urls"))]
+urlpatterns = [
+    path("boom/", boom),
+    path("database-gone/", database_gone),
+    path("connection-cut/", connection_cut_mid_request),
+    path("", include("dropout_ledger.urls")),
+]
 handler500 = urls.handler500
 
 
@@ -147,6 +164,32 @@ def test_a_database_lost_outside_the_view_answers_503_too(client, users, monkeyp
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 503
     assert "try again in a moment" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls(__name__)
+def test_a_request_whose_database_connection_is_cut_answers_503_and_the_next_one_is_served(users, owner_connection):
+    """The server process behind the request's connection is terminated mid-request, as when PostgreSQL restarts;
+    the next request gets a new connection (CONN_HEALTH_CHECKS) and is served."""
+    client = Client(raise_request_exception=False)
+    client.force_login(users["county"])
+
+    def cut():
+        pid = connection.cursor().connection.info.backend_pid
+        with owner_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    CUT_CONNECTION[:] = [cut]
+    try:
+        response = client.get("/connection-cut/", HTTP_ACCEPT_LANGUAGE="en")
+    finally:
+        CUT_CONNECTION.clear()
+    assert response.status_code == 503
+    assert "try again in a moment" in response.content.decode()
+    # What a server does as the next request starts (Django's test client leaves it out): a connection that
+    # failed its health check is replaced.
+    close_old_connections()
+    assert client.get(reverse("students:case-list")).status_code == 200
 
 
 def test_a_failure_outside_a_view_answers_503_when_it_was_the_database(rf):
