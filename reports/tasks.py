@@ -150,7 +150,8 @@ def start_totals_run(run_id: int) -> None:
     chord(header)(publish_totals_run.si(run_id))
 
 
-@shared_task(base=RunTask, soft_time_limit=1800, time_limit=1900)
+# Its result is kept: the chord that publishes a run counts its staging steps' results in the result store.
+@shared_task(base=RunTask, soft_time_limit=1800, time_limit=1900, ignore_result=False)
 def stage_totals_province(run_id: int, province_id: int | None, from_day: str, to_day: str) -> int:
     """Compute one province's county rows of [from_day, to_day] into the run's staging."""
     step = runs.Step(province_id, _day(from_day), _day(to_day))

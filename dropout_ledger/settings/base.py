@@ -184,11 +184,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 4 * 60 * 60,
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# No task's result is kept, but the staging steps' that a chord counts (reports.tasks): sending a task whose
+# result is kept first subscribes to the result store, which, Redis being down, retries for some 20 s and
+# fails with "Retry limit exceeded". Runs and jobs keep their outcome in the database.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A queue per kind of work, each with workers of its own (docker-compose.yml), so a 200,000-row import cannot
 # delay the night, nor the night the figures a write has just moved:
-# - "live": short and waited for (the on-commit recompute, the sweep of lost runs);
+# - "live": short and waited for (the on-commit recompute, the sweeps of lost runs and jobs);
 # - "totals": the nightly run and the runs started by hand, one staging task per province;
 # - "jobs": imports and exports;
 # - "default": the rest of the night (the duplicate search, the ledger verification).
@@ -203,6 +207,7 @@ CELERY_TASK_ROUTES = {
     "reports.tasks.stage_totals_province": {"queue": "totals"},
     "reports.tasks.publish_totals_run": {"queue": "totals"},
     "students.tasks.run_ledger_job": {"queue": "jobs"},
+    "students.tasks.sweep_ledger_jobs": {"queue": "live"},
 }
 
 # The day the national ledger opened; decreases are measured from the open count on this day.
