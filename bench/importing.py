@@ -276,7 +276,7 @@ def results(figures: dict) -> list[Result]:
             "rows/s",
             "COPY of the same rows",
             rows / figures["copy_seconds"],
-            at_least(0.25),
+            at_least(0.4),
             note=(
                 f"{figures['county']}: import {figures['import_seconds']:.2f} s, COPY {figures['copy_seconds']:.2f} s "
                 "(students, cases and first events)"

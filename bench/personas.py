@@ -1,6 +1,6 @@
 """The users the benchmark signs in as: the seed's demo users, or benchmark accounts where none fits."""
 
-from counties.models import Division, Role, User
+from counties.models import Division, Role, School, User
 
 BENCH_PREFIX = "bench-"
 
@@ -36,5 +36,17 @@ def administrator() -> User:
     user, _ = User.objects.get_or_create(
         username=f"{BENCH_PREFIX}admin",
         defaults={"role": Role.ADMIN, "is_staff": True, "is_superuser": True},
+    )
+    return user
+
+
+def principal_of(school_id: int) -> User:
+    """A principal of this school: an existing one, or a benchmark account made for the purpose."""
+    user = User.objects.filter(role=Role.PRINCIPAL, school_id=school_id, is_active=True).order_by("pk").first()
+    if user is not None:
+        return user
+    school = School.objects.get(pk=school_id)
+    user, _ = User.objects.get_or_create(
+        username=f"{BENCH_PREFIX}principal-{school.code}", defaults={"role": Role.PRINCIPAL, "school": school}
     )
     return user

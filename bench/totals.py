@@ -122,7 +122,7 @@ def results(figures: dict, *, label: str) -> list[Result]:
             "ms",
             "one hand-written SQL statement",
             figures["night_sql_seconds"] * 1000,
-            at_most(2),
+            at_most(1.5),
             note=f"{figures['night']}; {_agreement(figures['night_disagreements'])}",
         ),
         *touched.results(figures, label=label),
@@ -132,7 +132,7 @@ def results(figures: dict, *, label: str) -> list[Result]:
             "s",
             "one hand-written SQL statement",
             figures["backfill_sql_seconds"],
-            at_most(2),
+            at_most(1.5),
             note=backfill_note,
         ),
     ]

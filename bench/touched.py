@@ -39,7 +39,10 @@ def _by_hand(params: dict) -> None:
 def collect(repeat: int, warmup: int) -> dict:
     day = DailyTotal.objects.filter(level=AreaLevel.NATION).aggregate(day=Max("day"))["day"]
     busiest = (
-        DailyTotal.objects.filter(level=AreaLevel.COUNTY, day=day).order_by("-open_count").values("division_id").first()
+        DailyTotal.objects.filter(level=AreaLevel.COUNTY, day=day)
+        .order_by("-open_count", "division_id")
+        .values("division_id")
+        .first()
     )
     county = busiest["division_id"]
     figures = {"touched_day": day.isoformat(), "touched_county": county}

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -90,6 +91,13 @@ class CountyGroup(models.Model):
         ordering = ["slug"]
 
     def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language: the English name on pages in any language but Chinese, when given."""
+        if self.name_en and not (get_language() or "").startswith("zh"):
+            return self.name_en
         return self.name
 
     def counties_on(self, day: datetime.date):

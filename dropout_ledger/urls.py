@@ -1,4 +1,4 @@
-"""The project's URLs: each app's own, the admin, sign-in and the language switch."""
+"""The project's URLs: each app's own, the admin, sign-in, the language switch and the icon."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -7,7 +7,10 @@ from django.urls import include, path
 from counties.models import Role
 from counties.roles import admin_site_requires_role
 
+from .views import FaviconView
+
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

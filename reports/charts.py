@@ -5,7 +5,8 @@ A figure is written as the plain dictionary plotly.js reads and serialised with 
 page view does not have to pay for it on every request.
 """
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
 
 import plotly.io as pio
 from django.utils.html import escape, mark_safe
@@ -19,6 +20,8 @@ BLUE = "#2f6fb5"
 GREY = "#9aa5b1"
 INK = "#1f2933"
 GRID = "#e4e7eb"
+# The lines drawn beside an area's own, in the order they are chosen.
+OVERLAY_COLORS = ("#1f2933", BLUE, "#b7791f", "#2f855a", "#6b46c1", "#0e7490", "#b83280", "#5a7d16", GREY)
 FONT = 'system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 
 
@@ -30,6 +33,8 @@ class Chart:
     title: str
     figure: dict
     table: SafeString | str = ""
+    # What a saved PNG carries (dashboard.js): its file name, and the title, range and source drawn into it.
+    export: dict = field(default_factory=dict)
 
     @property
     def json(self) -> SafeString:
@@ -99,11 +104,23 @@ def _layout(**extra) -> dict:
     return layout
 
 
-def _date_axis() -> dict:
-    # plotly.js ships English month names only: Chinese pages get numeric dates instead.
+def date_ticks(first: datetime.date, last: datetime.date) -> dict:
+    """Ticks for a date axis showing `first` to `last`: one label per week, month, quarter or year, never two
+    alike. Numeric dates read the same in both languages (dashboard.js applies the same rule after a zoom)."""
+    days = (last - first).days
+    if days <= 62:
+        return {"dtick": 7 * 24 * 3600 * 1000, "tickformat": "%m-%d"}
+    if days <= 15 * 31:
+        return {"dtick": "M1", "tickformat": "%Y-%m"}
+    if days <= 4 * 366:
+        return {"dtick": "M3", "tickformat": "%Y-%m"}
+    return {"dtick": "M12", "tickformat": "%Y"}
+
+
+def _date_axis(days: list) -> dict:
     axis = {"type": "date", "gridcolor": GRID, "hoverformat": "%Y-%m-%d"}
-    if _chinese():
-        axis["tickformat"] = "%Y-%m"
+    if days:
+        axis.update(date_ticks(days[0], days[-1]))
     return axis
 
 
@@ -144,34 +161,106 @@ def _steps(days: list, values: list[int]) -> tuple[list[str], list[int]]:
     return x, y
 
 
+@dataclass(frozen=True)
+class Line:
+    """One more area drawn on a trend: its name, and its daily figures (None where a share has no baseline)."""
+
+    name: str
+    days: list
+    values: list
+
+
 def trend(
-    chart_id: str, title: str, days: list, values: list[int], *, name: str, color: str = ACCENT, table: str = ""
+    chart_id: str,
+    title: str,
+    days: list,
+    values: list,
+    *,
+    name: str,
+    color: str = ACCENT,
+    table: str = "",
+    overlays: list[Line] = (),
+    percent: bool = False,
+    export: dict | None = None,
 ) -> Chart:
-    """A step line of one daily figure since the ledger opened, with buttons to zoom to the latest months."""
-    x, y = _steps(days, values)
+    """A step line of one daily figure over the chosen days, with buttons to zoom to the latest months.
+
+    `overlays` are drawn beside it, each in a colour of its own, with a legend; `percent` draws every line as
+    a share of its baseline instead of a count.
+    """
+    value_format = "%{y:.2f}%" if percent else "%{y:,d}"
+
+    def line(line_name: str, line_days: list, line_values: list, line_color: str, main: bool) -> dict:
+        x, y = _steps(line_days, line_values)
+        trace = {
+            "type": "scatter",
+            "mode": "lines",
+            "name": line_name,
+            "x": x,
+            "y": y,
+            "line": {"color": line_color, "width": 2.5 if main else 2, "shape": "hv"},
+            "hovertemplate": "%{x|%Y-%m-%d}<br>" + line_name + ": " + value_format + "<extra></extra>",
+        }
+        if main and not overlays:
+            trace["fill"] = "tozeroy"
+            trace["fillcolor"] = ACCENT_SOFT if line_color == ACCENT else "rgba(47, 111, 181, 0.12)"
+        return trace
+
+    data = [line(name, days, values, color, True)]
+    data += [
+        line(overlay.name, overlay.days, overlay.values, OVERLAY_COLORS[i % len(OVERLAY_COLORS)], False)
+        for i, overlay in enumerate(overlays)
+    ]
+    if percent:
+        yaxis = {"ticksuffix": "%", "tickformat": ".1f", "rangemode": "tozero"}
+    else:
+        yaxis = _count_axis([v for trace in data for v in trace["y"] if v is not None])
+    # With more than one line, a legend under the chart names them.
+    legend = {"showlegend": True, "legend": {"orientation": "h", "y": -0.15}} if overlays else {}
     figure = {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": name,
-                "x": x,
-                "y": y,
-                "line": {"color": color, "width": 2.5, "shape": "hv"},
-                "fill": "tozeroy",
-                "fillcolor": ACCENT_SOFT if color == ACCENT else "rgba(47, 111, 181, 0.12)",
-                "hovertemplate": "%{x|%Y-%m-%d}<br>" + name + ": %{y:,d}<extra></extra>",
-            }
-        ],
+        "data": data,
         "layout": _layout(
-            height=320,
-            margin={"t": 36},
-            xaxis={**_date_axis(), "rangeselector": _range_buttons()},
-            yaxis=_count_axis(y),
+            height=380 if overlays else 320,
+            margin={"t": 36, "b": 72 if overlays else 40},
+            xaxis={**_date_axis(days), "rangeselector": _range_buttons()},
+            yaxis=yaxis,
             hovermode="x",
+            **legend,
         ),
     }
-    return Chart(chart_id, title, figure, table)
+    return Chart(chart_id, title, figure, table, export or {})
+
+
+def modebar_config() -> dict:
+    """plotly.js's config for every chart: only the buttons users need, nothing that leaves the ledger.
+
+    The cloud and share links would upload the figures to Plotly's servers; the PNG button is replaced by one
+    that draws the chart's title, area, range and source into the image (dashboard.js).
+    """
+    config = {
+        "responsive": True,
+        "displaylogo": False,
+        "showLink": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "plotlyServerURL": "",
+        "modeBarButtonsToRemove": [
+            "toImage",
+            "sendDataToCloud",
+            "editInChartStudio",
+            "select2d",
+            "lasso2d",
+            "zoomIn2d",
+            "zoomOut2d",
+            "toggleSpikelines",
+            "hoverClosestCartesian",
+            "hoverCompareCartesian",
+        ],
+    }
+    if _chinese():
+        # Registered by static/js/plotly-locale-zh-cn.js, plotly.js's own dictionary.
+        config["locale"] = "zh-CN"
+    return config
 
 
 def ranked_bars(chart_id: str, title: str, rows: list[tuple[str, int, str]], *, name: str, table: str = "") -> Chart:

@@ -9,7 +9,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from counties.models import CountyGroup, CountyGroupMembership, Division, Level
@@ -18,10 +19,10 @@ from students.access import cases_visible_to
 from students.choices import OPEN_STATUSES, Reason
 from students.models import DropoutCase, PersuasionVisit
 
-from .models import REASON_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
+from .models import FIGURE_COLUMNS, REASON_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
 
 # The figures a series carries for each day, in this order.
-SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "open_poor")
+SERIES_FIELDS = ("day", "open_count", "new_count", "returned_count", "open_poor", "baseline_open")
 
 # A case with no persuasion visit for this many days is overdue for a follow-up.
 FOLLOW_UP_DAYS = 30
@@ -37,11 +38,16 @@ def baseline_date() -> datetime.date:
 
 @dataclass(frozen=True)
 class Area:
-    """What a dashboard is about: the nation, one division, or one county group."""
+    """What a dashboard is about: the nation, one division, or one county group.
+
+    A group with `as_of` is held fixed: the counties that were its members on that day, over every day
+    shown, summed from their stored county rows (the stored group rows follow the membership day by day).
+    """
 
     level: str
     division: Division | None = None
     group: CountyGroup | None = None
+    as_of: datetime.date | None = None
 
     @classmethod
     def nation(cls) -> "Area":
@@ -52,15 +58,24 @@ class Area:
         return cls(level=division.level, division=division)
 
     @classmethod
-    def of_group(cls, group: CountyGroup) -> "Area":
-        return cls(level=AreaLevel.GROUP, group=group)
+    def of_group(cls, group: CountyGroup, as_of: datetime.date | None = None) -> "Area":
+        return cls(level=AreaLevel.GROUP, group=group, as_of=as_of)
+
+    @property
+    def is_fixed_group(self) -> bool:
+        return self.group is not None and self.as_of is not None
+
+    def member_ids(self, day: datetime.date) -> QuerySet:
+        """The ids of the group's member counties: those of `as_of` when held fixed, else those of `day`."""
+        memberships = CountyGroupMembership.objects.filter(group=self.group).active_on(self.as_of or day)
+        return memberships.values("county_id")
 
     @property
     def name(self) -> str:
         if self.division is not None:
             return self.division.name
         if self.group is not None:
-            return self.group.name
+            return self.group.display_name
         return str(_("Nation"))
 
     @property
@@ -136,6 +151,7 @@ class Series:
     new_count: list[int]
     returned_count: list[int]
     open_poor: list[int]
+    baseline_open: list[int]
 
     def __len__(self) -> int:
         return len(self.days)
@@ -162,18 +178,50 @@ def area_series(area: Area, since: datetime.date, until: datetime.date) -> Serie
     """The area's daily figures from `since` to `until`, one entry for every day.
 
     County and prefecture rows are stored only for days with something open or moving: a day
-    without a row is a day of zeros.
+    without a row is a day of zeros (against the area's baseline).
     """
-    rows = list(area.totals().filter(day__gte=since, day__lte=until).order_by("day").values_list(*SERIES_FIELDS))
+    if area.is_fixed_group:
+        rows = _fixed_group_series_rows(area, since, until)
+    else:
+        rows = list(area.totals().filter(day__gte=since, day__lte=until).order_by("day").values_list(*SERIES_FIELDS))
     expected = (until - since).days + 1
     if len(rows) != expected:
         by_day = {row[0]: row for row in rows}
-        zeros = (0,) * (len(SERIES_FIELDS) - 1)
+        zeros = (0,) * (len(SERIES_FIELDS) - 2)
+        baseline = rows[0][-1] if rows else 0
         days = [since + datetime.timedelta(days=n) for n in range(max(expected, 0))]
-        rows = [by_day.get(day) or (day, *zeros) for day in days]
+        rows = [by_day.get(day) or (day, *zeros, baseline) for day in days]
     if not rows:
-        return Series([], [], [], [], [])
+        return Series([], [], [], [], [], [])
     return Series(*(list(column) for column in zip(*rows, strict=True)))
+
+
+def _fixed_group_sums(area: Area, days: Q, columns: tuple[str, ...]) -> dict[datetime.date, dict[str, int]]:
+    """The member counties' stored rows summed per day, for the days `days` selects: one query.
+
+    A member without a row on a day had nothing open or moving that day, so the sum over the rows that
+    exist is the group's figure.
+    """
+    rows = (
+        DailyTotal.objects.filter(days, level=AreaLevel.COUNTY, division_id__in=area.member_ids(area.as_of))
+        .values("day")
+        .annotate(**{f"sum_{column}": Sum(column) for column in columns})
+        .order_by("day")
+    )
+    return {row["day"]: {column: row[f"sum_{column}"] or 0 for column in columns} for row in rows}
+
+
+def _fixed_group_series_rows(area: Area, since: datetime.date, until: datetime.date) -> list[tuple]:
+    """SERIES_FIELDS rows of a group held fixed; its baseline is its members' open count on the baseline date."""
+    baseline = baseline_date()
+    columns = SERIES_FIELDS[1:]
+    sums = _fixed_group_sums(area, Q(day__gte=since, day__lte=until) | Q(day=baseline), columns)
+    at_baseline = sums.get(baseline, {}).get("baseline_open", 0)
+    return [
+        (day, *(sums[day][column] for column in columns[:-1]), at_baseline)
+        for day in sorted(sums)
+        if since <= day <= until
+    ]
 
 
 def _zero_row(area: Area, day: datetime.date, baseline_row: DailyTotal | None) -> DailyTotal:
@@ -190,6 +238,13 @@ def _zero_row(area: Area, day: datetime.date, baseline_row: DailyTotal | None) -
 def area_figures(area: Area, day: datetime.date) -> DailyTotal:
     """The area's figures on `day` (all zeros, with the area's baseline, when no row is stored)."""
     baseline = baseline_date()
+    if area.is_fixed_group:
+        sums = _fixed_group_sums(area, Q(day__in={day, baseline}), FIGURE_COLUMNS)
+        figures = _zero_row(area, day, None)
+        for column, value in sums.get(day, {}).items():
+            setattr(figures, column, value)
+        figures.baseline_open = sums.get(baseline, {}).get("baseline_open", 0)
+        return figures
     rows = {row.day: row for row in area.totals().filter(day__in={day, baseline})}
     return rows.get(day) or _zero_row(area, day, rows.get(baseline))
 
@@ -198,15 +253,15 @@ def children_ranked(area: Area, day: datetime.date) -> list[DailyTotal]:
     """The areas one level down with their figures on `day`, most open cases first.
 
     Provinces for the nation; prefectures (and the counties a province or municipality runs
-    directly) for a province; counties for a prefecture; the member counties (as of `day`) for a
-    group. Every child is listed, those without a stored row with zeros. Two queries: the children,
-    and their rows for `day` and the baseline date.
+    directly) for a province; counties for a prefecture; the member counties (as of `day`, or
+    of the day it is held fixed on) for a group. Every child is listed, those without a stored row
+    with zeros. Two queries: the children, and their rows for `day` and the baseline date.
     """
     if area.level == AreaLevel.NATION:
         children = Division.objects.provinces()
         rows = DailyTotal.objects.filter(level=AreaLevel.PROVINCE)
     elif area.level == AreaLevel.GROUP:
-        members = CountyGroupMembership.objects.filter(group=area.group).active_on(day).values("county_id")
+        members = area.member_ids(day)
         children = Division.objects.filter(pk__in=members)
         rows = DailyTotal.objects.filter(level=AreaLevel.COUNTY, division_id__in=members)
     elif area.division is not None and area.level != Level.COUNTY:
@@ -222,6 +277,39 @@ def children_ranked(area: Area, day: datetime.date) -> list[DailyTotal]:
         row.division = child
         ranked.append(row)
     return sorted(ranked, key=lambda row: (-row.open_count, -row.baseline_open, row.division.code))
+
+
+def counties_within(division: Division, day: datetime.date) -> list[DailyTotal]:
+    """Every county of a province or prefecture with its open count on `day` and its baseline, in code order.
+
+    For its map: one query, whatever the number of counties. A county without a row for `day` has nothing
+    open, and keeps the baseline of its row for the baseline date.
+    """
+    rows = DailyTotal.objects.filter(level=AreaLevel.COUNTY, division=OuterRef("pk"))
+    today = rows.filter(day=day)
+    counties = (
+        Division.objects.within(division)
+        .counties()
+        .annotate(
+            open_today=Coalesce(Subquery(today.values("open_count")[:1]), 0),
+            baseline_today=Coalesce(
+                Subquery(today.values("baseline_open")[:1]),
+                Subquery(rows.filter(day=baseline_date()).values("baseline_open")[:1]),
+                0,
+            ),
+        )
+        .order_by("code")
+    )
+    return [
+        DailyTotal(
+            day=day,
+            level=AreaLevel.COUNTY,
+            division=county,
+            open_count=county.open_today,
+            baseline_open=county.baseline_today,
+        )
+        for county in counties
+    ]
 
 
 # --- County groups against the rest ------------------------------------------------------------
@@ -354,6 +442,24 @@ def retention_checks_due(cases: QuerySet[DropoutCase], today: datetime.date) -> 
     return worklist.retention_checks_due(cases, today).select_related("student", "school")
 
 
+def school_counts(user, school, today: datetime.date) -> dict:
+    """The school's open cases, those never visited, and those overdue a visit (a follow-up date passed, or none
+    set and no visit in FOLLOW_UP_DAYS days), as reports.views.school.next_step tells them: one query."""
+    since = today - datetime.timedelta(FOLLOW_UP_DAYS)
+    return (
+        school_cases(user, school)
+        .order_by()
+        .aggregate(
+            open=Count("pk"),
+            first_visit=Count("pk", filter=Q(last_visit__isnull=True)),
+            overdue=Count(
+                "pk",
+                filter=Q(next_follow_up__lt=today) | Q(next_follow_up__isnull=True, last_visit__lte=since),
+            ),
+        )
+    )
+
+
 def school_cases(user, school) -> QuerySet[DropoutCase]:
     """The school's open cases with what the page needs to say what each needs next."""
     return (
@@ -363,3 +469,85 @@ def school_cases(user, school) -> QuerySet[DropoutCase]:
         .select_related("student")
         .order_by("dropout_date", "pk")
     )
+
+
+# --- The monthly report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """An area's figures at the end of a period's last day, and what moved during the period."""
+
+    area: Area
+    open_count: int
+    new_count: int
+    returned_count: int
+    closed_count: int
+    open_poor: int
+    reasons: dict[str, int]
+
+
+def _row_key(division_id: int | None, group_id: int | None) -> tuple:
+    if division_id is not None:
+        return ("division", division_id)
+    if group_id is not None:
+        return ("group", group_id)
+    return ("nation", None)
+
+
+def _area_key(area: Area) -> tuple:
+    return _row_key(area.division.pk if area.division else None, area.group.pk if area.group else None)
+
+
+def totals_cover(area: Area, start: datetime.date, end: datetime.date) -> bool:
+    """Whether the totals have been computed for every day from `start` to `end`.
+
+    The nation, provinces and groups have a row for every computed day (see DailyTotal); a prefecture or a
+    county is read from its province's rows, since its own are missing on days without anything open.
+    """
+    if area.division is not None:
+        rows = DailyTotal.objects.filter(division_id=area.division.province_id or area.division.pk)
+    else:
+        rows = area.totals()
+    return rows.filter(day__gte=start, day__lte=end).count() == (end - start).days + 1
+
+
+def period_figures(areas: list[Area], start: datetime.date, end: datetime.date) -> list[PeriodFigures]:
+    """Each area's figures at the end of `end`, with its new dropouts, returns and other closures from `start`
+    to `end` (inclusive), in the order given. Two queries, whatever the number of areas; an area without a
+    row on a day had nothing open or moving that day (zeros)."""
+    which = Q(pk__in=[])
+    divisions = [area.division.pk for area in areas if area.division is not None]
+    groups = [area.group.pk for area in areas if area.group is not None]
+    if divisions:
+        which |= Q(division_id__in=divisions)
+    if groups:
+        which |= Q(group_id__in=groups)
+    if any(area.level == AreaLevel.NATION for area in areas):
+        which |= Q(level=AreaLevel.NATION)
+    rows = DailyTotal.objects.filter(which)
+    on_day = {_row_key(row.division_id, row.group_id): row for row in rows.filter(day=end)}
+    flows = {
+        _row_key(flow["division_id"], flow["group_id"]): flow
+        for flow in rows.filter(day__gte=start, day__lte=end)
+        .values("division_id", "group_id")
+        .annotate(new=Sum("new_count"), returned=Sum("returned_count"), closed=Sum("closed_count"))
+        .order_by()
+    }
+    figures = []
+    for area in areas:
+        key = _area_key(area)
+        total = on_day.get(key)
+        flow = flows.get(key, {})
+        figures.append(
+            PeriodFigures(
+                area=area,
+                open_count=total.open_count if total else 0,
+                new_count=flow.get("new") or 0,
+                returned_count=flow.get("returned") or 0,
+                closed_count=flow.get("closed") or 0,
+                open_poor=total.open_poor if total else 0,
+                reasons={reason: getattr(total, column) if total else 0 for reason, column in REASON_COLUMNS.items()},
+            )
+        )
+    return figures

@@ -15,6 +15,10 @@ urlpatterns = [
     path("national/", views.national, name="national"),
     path("area/<str:code>/", views.division, name="division"),
     path("group/<slug:slug>/", views.group, name="group"),
+    # Each chart's figures as CSV, scoped as the page is.
+    path("national/figures.csv", views.national_csv, name="national-csv"),
+    path("area/<str:code>/figures.csv", views.division_csv, name="division-csv"),
+    path("group/<slug:slug>/figures.csv", views.group_csv, name="group-csv"),
     path("school/<str:code>/", views.school, name="school"),
     path("assets/plotly-<str:version>.min.js", views.plotly_js, name="plotly-js"),
     path("totals/runs/", administrators(views_runs.run_list), name="runs"),

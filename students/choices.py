@@ -1,6 +1,7 @@
 """The ledger's fixed vocabularies, as published in national documents (see the domain notes)."""
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -168,6 +169,23 @@ ETHNICITIES = [
     ("56", "基诺族", "Jino"),
 ]
 ETHNICITY_CHOICES = [(code, f"{zh} {en}") for code, zh, en in ETHNICITIES]
+
+
+def ethnicity_label(code: str) -> str:
+    """An ethnic group's name in the page's language alone: 藏族 on Chinese pages, Tibetan on the others.
+
+    The stored choices carry both names (the admin and the import read either); pages show one.
+    """
+    chinese = (get_language() or "").startswith("zh")
+    for value, zh, en in ETHNICITIES:
+        if value == code:
+            return zh if chinese else en
+    return code or ""
+
+
+def ethnicity_choices() -> list[tuple[str, str]]:
+    """The 56 groups for a form's select, named in the page's language."""
+    return [(code, ethnicity_label(code)) for code, _zh, _en in ETHNICITIES]
 
 
 class HandoverReason(models.TextChoices):

@@ -193,64 +193,57 @@ class ReportPeriod:
         return f"{self.year}-{self.month:02d}"
 
 
-def monthly_report_rows(division: Division, period: ReportPeriod) -> list[dict]:
-    """The report's rows: the area itself, then each county in it (for a province or prefecture).
+def monthly_report_areas(area, period: ReportPeriod) -> list:
+    """The report's areas (reports.selectors.Area): the area itself, then the areas it lists.
 
-    Read from the nightly totals. A province has a row for every computed day, so its rows say
-    whether the period has been computed; a county or prefecture without a row on a day had
-    nothing open and nothing happening that day (zeros).
+    The nation lists its provinces; a province or prefecture every county in it; a county group its member
+    counties on the report's day; a county itself alone.
     """
-    from django.db.models import Sum
+    from reports.models import AreaLevel
+    from reports.selectors import Area
 
-    from reports.models import REASON_COLUMNS, DailyTotal
+    if area.level == AreaLevel.NATION:
+        below = Division.objects.provinces()
+    elif area.group is not None:
+        below = area.group.counties_on(period.day)
+    elif area.division.level != Level.COUNTY:
+        below = Division.objects.within(area.division).filter(level=Level.COUNTY)
+    else:
+        below = Division.objects.none()
+    return [area, *(Area.of_division(division) for division in below.order_by("code"))]
 
-    province_days = DailyTotal.objects.filter(
-        division_id=division.province_id, day__range=(period.start, period.day)
-    ).count()
-    if province_days != (period.day - period.start).days + 1:
+
+def monthly_report_rows(area, period: ReportPeriod) -> list[dict]:
+    """The report's rows, read from the nightly totals (reports.selectors): one per area of
+    `monthly_report_areas`, with the figures as of the 15th and what moved since the 16th of the month before.
+    """
+    from reports import selectors
+
+    if not selectors.totals_cover(area, period.start, period.day):
         raise ReportNotReady(
             _("The totals from %(start)s to %(end)s are not available yet: they are computed each night.")
             % {"start": period.start, "end": period.day}
         )
-    if division.level == Level.COUNTY:
-        areas = [division]
-    else:
-        counties = Division.objects.within(division).filter(level=Level.COUNTY).order_by("code")
-        areas = [division, *counties]
-    area_ids = [area.pk for area in areas]
-    on_day = {total.division_id: total for total in DailyTotal.objects.filter(division_id__in=area_ids, day=period.day)}
-    flows = {
-        row["division_id"]: row
-        for row in DailyTotal.objects.filter(division_id__in=area_ids, day__range=(period.start, period.day))
-        .values("division_id")
-        .annotate(new=Sum("new_count"), returned=Sum("returned_count"), closed=Sum("closed_count"))
-    }
-    rows = []
-    for area in areas:
-        total = on_day.get(area.pk)
-        flow = flows.get(area.pk, {})
-        rows.append(
-            {
-                "code": area.code,
-                "name": area.name,
-                "open": total.open_count if total else 0,
-                "new": flow.get("new") or 0,
-                "returned": flow.get("returned") or 0,
-                "closed": flow.get("closed") or 0,
-                "poor": total.open_poor if total else 0,
-                "reasons": {
-                    reason: getattr(total, column) if total else 0 for reason, column in REASON_COLUMNS.items()
-                },
-            }
-        )
-    return rows
+    return [
+        {
+            "code": figures.area.division.code if figures.area.division else "",
+            "name": figures.area.name,
+            "open": figures.open_count,
+            "new": figures.new_count,
+            "returned": figures.returned_count,
+            "closed": figures.closed_count,
+            "poor": figures.open_poor,
+            "reasons": figures.reasons,
+        }
+        for figures in selectors.period_figures(monthly_report_areas(area, period), period.start, period.day)
+    ]
 
 
-def monthly_report_workbook(division: Division, period: ReportPeriod, *, language: str) -> bytes:
-    """The month's figures (as of the 15th) for an area and its counties, as an XLSX file."""
+def monthly_report_workbook(area, period: ReportPeriod, *, language: str) -> bytes:
+    """The month's figures (as of the 15th) for an area (reports.selectors.Area) and the areas it lists, as XLSX."""
     from .choices import Reason
 
-    rows = monthly_report_rows(division, period)
+    rows = monthly_report_rows(area, period)
     reasons = list(Reason)
     header = [
         _("Code"),
@@ -276,7 +269,7 @@ def monthly_report_workbook(division: Division, period: ReportPeriod, *, languag
         for row in rows
     ]
     caption = _("%(area)s, %(month)s: figures as of the 15th; new, returned and closed from %(start)s to %(end)s.") % {
-        "area": division.name,
+        "area": area.name,
         "month": period,
         "start": period.start,
         "end": period.day,

@@ -3,6 +3,12 @@
 `CaseFilter(request.GET, request=request).qs` is always a subset of `cases_visible_to(request.user)`:
 the filter builds its base queryset from the scoping rule itself, so a caller cannot forget it.
 
+Areas and schools: users whose area spans several counties narrow the list by province, prefecture and county,
+each choice limited to their area and to the area chosen above it (a choice outside is an error, never a wider
+list). A school is found by its code, by "name (code)" as the suggestions offer it, or by part of its name, among
+the schools of the user's area (and of the area chosen). A filter that is not valid (an unknown school, a date
+range whose start is after its end) is shown with its message, and the list is empty rather than unfiltered.
+
 Search privacy: users who see identifiers (county officials, principals, administrators) search by
 part of a name and by the beginning of an ID or registry number, and sort by name. Users who may not
 see them (ministry, province and prefecture staff; students.disclosure) have no search and no sort by
@@ -17,9 +23,9 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from counties.models import Level, School
+from counties.models import Division, Level
 
-from .access import cases_visible_to, schools_visible_to, scope_for
+from .access import Scope, cases_visible_to, schools_visible_to, scope_for
 from .choices import OPEN_STATUSES, Disability, LeftBehind, Reason, Status
 from .disclosure import Disclosure
 from .identifiers import normalize_id_number
@@ -62,13 +68,33 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
         forms.MultiWidget.__init__(self, (DateInput(attrs), DateInput(attrs)), attrs)
 
 
-# Above this many schools a drop-down is slow to render and to use; the filter takes a school code instead.
+class OrderedDateRangeField(django_filters.fields.DateRangeField):
+    """From one day to another; a start after the end is an error, not an empty list."""
+
+    def clean(self, value):
+        span = super().clean(value)
+        if span is not None and span.start and span.stop and span.start > span.stop:
+            raise forms.ValidationError(
+                _("The first date is after the second one: put the earlier date first."), code="reversed"
+            )
+        return span
+
+
+class OrderedDateRangeFilter(django_filters.DateFromToRangeFilter):
+    field_class = OrderedDateRangeField
+
+
+# Up to this many schools are offered as suggestions as the page is drawn (a school's, a county's); above it the
+# suggestions come from students.views.schools as the user types.
 SCHOOL_LIST_LIMIT = 150
+# A part of a name may match this many schools at most; past it the user is asked to type more of it.
+SCHOOL_MATCH_LIMIT = 100
+SCHOOL_CODE = re.compile(r"(?:^|\()(\d{10})\)?\s*$")
 
 
 def school_choice_is_a_list(user) -> bool:
-    """A school's or a small county's schools fit in a drop-down; a large county's, a province's or the nation's
-    do not."""
+    """A school's or a small county's schools fit in the page's own list of suggestions; a large county's, a
+    province's or the nation's do not."""
     scope = scope_for(user)
     if scope.school is not None:
         return True
@@ -77,15 +103,118 @@ def school_choice_is_a_list(user) -> bool:
     return schools_visible_to(user).order_by()[: SCHOOL_LIST_LIMIT + 1].count() <= SCHOOL_LIST_LIMIT
 
 
+def school_label(name: str, code: str) -> str:
+    """How a suggestion names a school, which the school filter reads back exactly: names repeat, codes do not."""
+    return f"{name} ({code})"
+
+
+class SchoolField(forms.CharField):
+    """A school among `schools`: by its code, by "name (code)", or by part of its name; cleaned to their ids."""
+
+    def __init__(self, *args, schools=None, **kwargs):
+        self.schools = schools
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text or self.schools is None:
+            return None
+        code = SCHOOL_CODE.search(text)
+        matches = self.schools.filter(code=code.group(1)) if code else self.schools.filter(name__icontains=text)
+        ids = list(matches.order_by().values_list("pk", flat=True)[: SCHOOL_MATCH_LIMIT + 1])
+        if not ids:
+            raise forms.ValidationError(
+                _("No school in your area matches “%(text)s”. Pick one from the suggestions."),
+                code="unknown",
+                params={"text": text},
+            )
+        if len(ids) > SCHOOL_MATCH_LIMIT:
+            raise forms.ValidationError(
+                _("More than %(limit)s schools match “%(text)s”: type more of the name, or pick one."),
+                code="too_many",
+                params={"text": text, "limit": SCHOOL_MATCH_LIMIT},
+            )
+        return ids
+
+
+class SchoolFilter(django_filters.Filter):
+    field_class = SchoolField
+
+    def filter(self, qs, value):
+        return qs if not value else qs.filter(school_id__in=value)
+
+
+AREA_ERROR = _("Choose from the list: this area is not in your area, or not in the one chosen above it.")
+
+
+def area_choices(scope: Scope, data) -> dict[str, QuerySet]:
+    """The provinces, prefectures and counties a wide role may narrow the list to: within their area, and within
+    the province or prefecture chosen. The whole nation's prefectures and counties are offered only once a
+    province is chosen (a list of 2,800 counties is no help); one typed into the address is still checked."""
+    areas = Division.objects.all() if scope.everything else Division.objects.within(scope.division)
+    province, prefecture = data.get("province"), data.get("prefecture")
+    prefectures = areas.prefectures()
+    counties = areas.counties()
+    if province:
+        prefectures = prefectures.filter(province__code=province)
+        counties = counties.filter(province__code=province)
+    elif scope.everything:
+        chosen = data.get("prefecture")
+        prefectures = prefectures.filter(code=chosen) if chosen else prefectures.none()
+    if prefecture:
+        counties = counties.filter(prefecture__code=prefecture)
+    elif not province and scope.everything:
+        chosen = data.get("county")
+        counties = counties.filter(code=chosen) if chosen else counties.none()
+    return {
+        "province": areas.provinces().order_by("code"),
+        "prefecture": prefectures.order_by("code"),
+        "county": counties.order_by("code"),
+    }
+
+
+def wide_levels(scope: Scope) -> tuple[str, ...]:
+    """The area filters a scope has: those below its own level, for users whose area holds several counties."""
+    if scope.everything:
+        return ("province", "prefecture", "county")
+    if scope.division is not None and scope.division.level == Level.PROVINCE:
+        return ("prefecture", "county")
+    if scope.division is not None and scope.division.level == Level.PREFECTURE:
+        return ("county",)
+    return ()
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label=_("Status"), empty_label=_("Any status")
     )
     reason = django_filters.ChoiceFilter(choices=Reason.choices, label=_("Reason"), empty_label=_("Any reason"))
-    school = django_filters.ModelChoiceFilter(
-        queryset=School.objects.none(), to_field_name="code", label=_("School"), empty_label=_("All schools")
+    province = django_filters.ModelChoiceFilter(
+        field_name="county__province",
+        queryset=Division.objects.none(),
+        to_field_name="code",
+        label=_("Province"),
+        empty_label=_("Any province"),
+        error_messages={"invalid_choice": AREA_ERROR},
     )
+    prefecture = django_filters.ModelChoiceFilter(
+        field_name="county__prefecture",
+        queryset=Division.objects.none(),
+        to_field_name="code",
+        label=_("Prefecture"),
+        empty_label=_("Any prefecture"),
+        error_messages={"invalid_choice": AREA_ERROR},
+    )
+    county = django_filters.ModelChoiceFilter(
+        field_name="county",
+        queryset=Division.objects.none(),
+        to_field_name="code",
+        label=_("County"),
+        empty_label=_("Any county"),
+        error_messages={"invalid_choice": AREA_ERROR},
+    )
+    school = SchoolFilter(label=_("School"))
     grade = django_filters.ChoiceFilter(choices=GRADE_CHOICES, label=_("Grade"), empty_label=_("Any grade"))
     flag = django_filters.MultipleChoiceFilter(
         choices=FLAG_CHOICES,
@@ -93,12 +222,8 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Child is"),
         widget=forms.CheckboxSelectMultiple,
     )
-    dropout = django_filters.DateFromToRangeFilter(
-        field_name="dropout_date", label=_("Dropped out between"), widget=DateRangeWidget
-    )
-    returned = django_filters.DateFromToRangeFilter(
-        field_name="returned_on", label=_("Returned between"), widget=DateRangeWidget
-    )
+    dropout = OrderedDateRangeFilter(field_name="dropout_date", label=_("Dropped out between"), widget=DateRangeWidget)
+    returned = OrderedDateRangeFilter(field_name="returned_on", label=_("Returned between"), widget=DateRangeWidget)
     sort = django_filters.OrderingFilter(
         fields=(
             ("dropout_date", "dropout_date"),
@@ -134,19 +259,46 @@ class CaseFilter(django_filters.FilterSet):
             sort = self.filters["sort"]
             sort.param_map = {param: field for param, field in sort.param_map.items() if param != "name"}
             sort.extra["choices"] = [c for c in sort.extra["choices"] if c[0].lstrip("-") != "name"]
-        school = self.filters["school"]
-        school.queryset = schools_visible_to(user).order_by("name")
-        if not school_choice_is_a_list(user):
-            school.extra["widget"] = forms.TextInput(
-                attrs={"placeholder": _("10-digit school code"), "inputmode": "numeric", "maxlength": 10}
-            )
+        levels = wide_levels(self.scope)
+        choices = area_choices(self.scope, self.data) if levels else {}
+        for level in ("province", "prefecture", "county"):
+            if level in levels:
+                self.filters[level].queryset = choices[level]
+            else:
+                # Removed rather than ignored: an area typed into the address cannot widen the list.
+                del self.filters[level]
+        self.filters["school"].extra.update(
+            schools=self._schools(user, levels),
+            widget=forms.TextInput(
+                attrs={"placeholder": _("School name or code"), "list": "school-options", "autocomplete": "off"}
+            ),
+            help_text=_("Type part of the name, then pick the school from the suggestions."),
+        )
         if "q" in self.filters:
             self.filters["q"].extra["widget"] = forms.TextInput(
                 attrs={"type": "search", "placeholder": _("Name, or the start of an ID or registry number")}
             )
 
+    def _schools(self, user, levels: tuple[str, ...]) -> QuerySet:
+        """The schools the school filter looks among: the user's, within the area chosen."""
+        schools = schools_visible_to(user)
+        for level, lookup in (("county", "county__code"), ("prefecture", "county__prefecture__code")):
+            if level in levels and self.data.get(level):
+                return schools.filter(**{lookup: self.data.get(level)})
+        if "province" in levels and self.data.get("province"):
+            return schools.filter(county__province__code=self.data.get("province"))
+        return schools
+
+    @property
+    def invalid(self) -> bool:
+        """Whether a filter cannot be read; a sort order that is not offered is only ignored, as before."""
+        return self.is_bound and any(name != "sort" for name in self.form.errors)
+
     @property
     def qs(self):
+        if self.invalid:
+            # A filter that cannot be read is shown with its message; listing everything would look like an answer.
+            return self.queryset.none()
         queryset = super().qs
         if not queryset.query.order_by:
             queryset = queryset.order_by("-dropout_date", "-pk")

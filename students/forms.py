@@ -11,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from counties.models import Level, School
 
 from .access import schools_visible_to, scope_for
-from .choices import Line, Placement, Reason, ResponsibleRole, Status, VisitMethod, VisitorRole, VisitOutcome
+from .choices import (
+    Line,
+    Placement,
+    Reason,
+    ResponsibleRole,
+    Status,
+    VisitMethod,
+    VisitorRole,
+    VisitOutcome,
+    ethnicity_choices,
+)
 from .lifecycle import allowed_next
 from .models import ClosureReason, DropoutCase, Student
 from .services import STUDENT_DATA_FIELDS, StudentData
@@ -343,6 +353,7 @@ class CaseOpenForm(forms.Form):
             self.fields["school"].initial = scope.school.code
             self.fields["school"].empty_label = None
         self.fields["gender"].choices = [c for c in self.fields["gender"].choices if c[0]]
+        self.fields["ethnicity"].choices = ethnicity_choices()
         for name in ("left_behind", "disability"):
             self.fields[name].required = False
 

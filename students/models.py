@@ -29,6 +29,7 @@ from .choices import (
     Status,
     VisitMethod,
     VisitOutcome,
+    ethnicity_label,
     label_of,
 )
 
@@ -74,6 +75,11 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def ethnicity_label(self) -> str:
+        """The ethnic group's name in the page's language (get_ethnicity_display gives both languages)."""
+        return ethnicity_label(self.ethnicity)
 
 
 class ClosureReason(models.Model):
@@ -398,6 +404,10 @@ class LedgerJob(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When the job was last handed to the task queue (students.tasks.job_send); empty while it could not be.
+    sent_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
+    # Written every few seconds while a worker works on the job (dropout_ledger.heartbeat).
+    heartbeat_at = models.DateTimeField(_("last sign of its worker"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger job")
@@ -405,7 +415,20 @@ class LedgerJob(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+        return f"{self.get_kind_display()} #{self.pk} ({self.status_label})"
+
+    @property
+    def status_label(self) -> str:
+        """The status as the user reads it in a list: a check or an import that found problems in the file ran to
+        its end, but did not succeed for its user, who has a file to correct."""
+        if self.status == JobStatus.QUEUED and self.sent_at is None:
+            return str(_("Waiting for the task queue, which cannot be reached: the job starts when it is back"))
+        if self.kind != JobKind.IMPORT or self.status != JobStatus.SUCCEEDED:
+            return self.get_status_display()
+        dry_run = bool(self.params.get("dry_run"))
+        if (self.counts or {}).get("problems"):
+            return str(_("Check found problems") if dry_run else _("Import found problems: nothing imported"))
+        return str(_("Check finished") if dry_run else _("Import finished"))
 
 
 class DisclosurePurpose(models.TextChoices):

@@ -1,7 +1,10 @@
 """Background ledger jobs: imports and large exports. Each task takes a LedgerJob id and calls a service.
 
-Jobs are created by students.views_jobs (or the services below) and enqueued with
-transaction.on_commit, so a worker never looks for a job that is not committed yet.
+Jobs are created by students.views_jobs (or the services below) and sent to the queue once their
+transaction commits (enqueue_job), so a worker never looks for a job that is not committed yet. A queue that
+cannot be reached leaves the job queued and unsent, which its page says; the sweep (every minute) and every
+worker as it starts send it once the queue is back. A job keeps a heartbeat while it runs; one whose worker
+was lost is failed by the sweep within minutes, "start it again".
 """
 
 import datetime
@@ -11,11 +14,18 @@ from pathlib import Path
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from dropout_ledger.heartbeat import keep_alive
+from dropout_ledger.queue import send
 
 from .models import JobKind, JobStatus, LedgerJob
 
@@ -23,15 +33,80 @@ logger = logging.getLogger(__name__)
 
 # Progress is written at most this often (seconds), so a big import does not spend its time on it.
 PROGRESS_INTERVAL = 0.5
-# A job is stopped after this long (seconds). One still "running" well after it was abandoned: its
-# worker died, and the job's transaction died with it, so it changed nothing.
+# A job is stopped after this long (seconds).
 JOB_TIME_LIMIT = 2 * 60 * 60
-JOB_STALE_AFTER = datetime.timedelta(seconds=JOB_TIME_LIMIT + 15 * 60)
+
+
+def heartbeat_every() -> float:
+    """Seconds between two signs of life of a running job (settings.JOB_HEARTBEAT_SECONDS, default 20)."""
+    return float(getattr(settings, "JOB_HEARTBEAT_SECONDS", 20))
+
+
+def stopped_after() -> datetime.timedelta:
+    """A running job with no sign of its worker for this long was lost with it (JOB_STOPPED_AFTER_SECONDS, 300)."""
+    return datetime.timedelta(seconds=getattr(settings, "JOB_STOPPED_AFTER_SECONDS", 300))
+
+
+def resend_after() -> datetime.timedelta:
+    """A job sent this long ago and still queued is sent again (JOB_RESEND_AFTER_SECONDS, default 600): its
+    message was lost. A second delivery does nothing: the first to claim the job runs it."""
+    return datetime.timedelta(seconds=getattr(settings, "JOB_RESEND_AFTER_SECONDS", 600))
+
+
+def job_send(job_id: int) -> bool:
+    """Hand the job to the queue; False, the job left queued and unsent, when the queue cannot be reached."""
+    if not send(run_ledger_job, job_id):
+        return False
+    LedgerJob.objects.filter(pk=job_id).update(sent_at=timezone.now())
+    return True
 
 
 def enqueue_job(job: LedgerJob) -> None:
-    """Run the job in a worker once the transaction that created it commits."""
-    transaction.on_commit(lambda: run_ledger_job.delay(job.pk))
+    """Send the job to a worker once the transaction that created it commits."""
+    transaction.on_commit(lambda: job_send(job.pk))
+
+
+def _lost_jobs():
+    last_sign = Coalesce("heartbeat_at", "started_at")
+    return (
+        LedgerJob.objects.filter(status=JobStatus.RUNNING)
+        .annotate(last_sign=last_sign)
+        .filter(last_sign__lt=timezone.now() - stopped_after())
+    )
+
+
+def fail_lost_jobs() -> int:
+    """Mark the running jobs whose worker was lost (no heartbeat for stopped_after()) as failed."""
+    lost = list(_lost_jobs().values_list("pk", flat=True))
+    return LedgerJob.objects.filter(pk__in=lost, status=JobStatus.RUNNING).update(
+        status=JobStatus.FAILED,
+        error=_("Stopped before finishing: its worker was stopped or lost. Start it again."),
+        finished_at=timezone.now(),
+    )
+
+
+def send_waiting_jobs() -> int:
+    """Send the queued jobs the queue never got, or seems to have lost; how many were sent."""
+    waiting = LedgerJob.objects.filter(status=JobStatus.QUEUED).filter(
+        Q(sent_at__isnull=True) | Q(sent_at__lt=timezone.now() - resend_after())
+    )
+    return sum(job_send(pk) for pk in waiting.order_by("created_at").values_list("pk", flat=True))
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def sweep_ledger_jobs() -> int:
+    """Every minute (beat): fail the jobs whose worker was lost and send the ones the queue never got."""
+    failed = fail_lost_jobs()
+    send_waiting_jobs()
+    return failed
+
+
+@worker_ready.connect
+def send_waiting_jobs_at_start(**_kwargs) -> None:
+    try:
+        send_waiting_jobs()
+    except Exception:
+        logger.exception("Could not send the waiting ledger jobs at start-up.")
 
 
 class _ProgressWriter:
@@ -52,13 +127,9 @@ class _ProgressWriter:
 
 
 def job_as_it_stands(job: LedgerJob) -> LedgerJob:
-    """The job, marked failed if its worker died mid-run (it would otherwise show as running for ever)."""
-    if job.status == JobStatus.RUNNING and job.started_at and job.started_at < timezone.now() - JOB_STALE_AFTER:
-        LedgerJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED,
-            error=_("The job stopped before finishing (its worker was stopped or lost). Start it again."),
-            finished_at=timezone.now(),
-        )
+    """The job, marked failed if its worker was lost mid-run (it would otherwise show as running until the sweep)."""
+    if job.status == JobStatus.RUNNING and _lost_jobs().filter(pk=job.pk).exists():
+        fail_lost_jobs()
         job.refresh_from_db()
     return job
 
@@ -66,13 +137,17 @@ def job_as_it_stands(job: LedgerJob) -> LedgerJob:
 @shared_task(acks_late=True, soft_time_limit=JOB_TIME_LIMIT - 60, time_limit=JOB_TIME_LIMIT)
 def run_ledger_job(job_id: int) -> None:
     """Run one import or export job, recording its result (or its error) on the job."""
+    now = timezone.now()
+    # Claimed in one statement: of two deliveries of one job, one runs it.
+    claimed = LedgerJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, progress=0, started_at=now, heartbeat_at=now
+    )
+    if not claimed:
+        return  # already run, or running (a message delivered again)
     job = LedgerJob.objects.select_related("county", "requested_by").get(pk=job_id)
-    if job.status != JobStatus.QUEUED:
-        return  # already run, or running (a redelivered message)
-    LedgerJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0, started_at=timezone.now())
     language = job.params.get("language") or "zh-hans"
     try:
-        with translation.override(language):
+        with keep_alive(LedgerJob._meta.db_table, job.pk, heartbeat_every()), translation.override(language):
             if job.kind == JobKind.IMPORT:
                 _run_import(job)
             elif job.kind == JobKind.EXPORT:

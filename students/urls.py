@@ -10,9 +10,13 @@ app_name = "students"
 urlpatterns = [
     path("", views.case_list, name="case-list"),
     path("new/", views.case_new, name="case-new"),
+    # Schools matching a typed name, for the case list's school filter (students.views.schools).
+    path("schools/suggest/", views.school_suggestions, name="school-suggestions"),
     # What is due today, for a county official (their county) or a principal (their school).
     path("due/", requires_role(Role.COUNTY, Role.PRINCIPAL)(views.work_list), name="work-list"),
     path("<int:pk>/", views.case_detail, name="case-detail"),
+    # The case on paper (一生一案), through the same scoping and disclosure rules as its page.
+    path("<int:pk>/sheet/", views.case_sheet, name="case-sheet"),
     path("<int:pk>/visit/", views.case_visit, name="case-visit"),
     path("<int:pk>/status/", views.case_status, name="case-status"),
     path("<int:pk>/returned/", views.case_mark_returned, name="case-returned"),
@@ -36,7 +40,7 @@ urlpatterns = [
     path("handovers/<int:pk>/accept/", views.handover_accept, name="handover-accept"),
     path("handovers/<int:pk>/decline/", views.handover_decline, name="handover-decline"),
     path("handovers/<int:pk>/cancel/", views.handover_cancel, name="handover-cancel"),
-    # Spreadsheet import and export, their background jobs, the monthly report (students.views_jobs).
+    # Spreadsheet import and export, their background jobs (students.views_jobs).
     path("import/template/", views_jobs.import_template, name="import-template"),
     path("import/<str:county_code>/", views_jobs.import_upload, name="import-upload"),
     path("jobs/<int:pk>/", views_jobs.job_detail, name="job-detail"),
@@ -46,5 +50,8 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", views_jobs.job_download, name="job-download"),
     path("export/", views_jobs.export_cases_view, name="export"),
     path("export/ledger/<str:county_code>/", views_jobs.export_ledger, name="export-ledger"),
-    path("reports/monthly/<str:division_code>/", views_jobs.monthly_report, name="monthly-report"),
+    # The monthly reports of the nation, a county group and a division (students.views.monthly).
+    path("reports/monthly/national/", views.monthly_report_national, name="monthly-report-national"),
+    path("reports/monthly/group/<slug:slug>/", views.monthly_report_group, name="monthly-report-group"),
+    path("reports/monthly/<str:division_code>/", views.monthly_report, name="monthly-report"),
 ]

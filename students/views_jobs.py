@@ -1,4 +1,4 @@
-"""Spreadsheet import and export screens, the jobs that run them, and the monthly report.
+"""Spreadsheet import and export screens and the jobs that run them (the monthly report: students.views.monthly).
 
 Who may do what:
 - import into a county: county officials for their own county, administrators for any county;
@@ -9,12 +9,12 @@ Who may do what:
   file's cells, full identifiers among them: each download is logged (students.disclosure).
 """
 
-import datetime
 import io
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,22 +30,22 @@ from .access import cases_visible_to, divisions_visible_to, scope_for
 from .disclosure import describe_query, disclosure_for, log_disclosure
 from .exporting import (
     DIRECT_EXPORT_LIMIT,
-    ReportNotReady,
-    ReportPeriod,
     export_cases,
     headers,
     ledger_rows,
-    monthly_report_workbook,
     template_workbook,
 )
 from .filters import CaseFilter
 from .models import DisclosurePurpose, JobKind, JobStatus, LedgerJob
 from .spreadsheets import csv_lines, write_csv, write_xlsx
 from .tasks import enqueue_job, job_as_it_stands
+from .views.paging import page_from, pager
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A page of a check's problems on its job page, and of the user's recent imports (paged: a file may hold thousands).
 PROBLEMS_SHOWN = 200
+RECENT_SHOWN = 10
 
 
 class ImportForm(forms.Form):
@@ -110,11 +110,14 @@ def import_upload(request, county_code: str):
             job.save()
             enqueue_job(job)
         return redirect("students:job-detail", pk=job.pk)
-    recent = [
-        job_as_it_stands(job)
-        for job in LedgerJob.objects.filter(requested_by=request.user, county=county, kind=JobKind.IMPORT)[:10]
-    ]
-    return render(request, "students/jobs/upload.html", {"county": county, "form": form, "recent": recent})
+    imports = LedgerJob.objects.filter(requested_by=request.user, county=county, kind=JobKind.IMPORT)
+    page = page_from(request, imports.order_by("-created_at", "-pk"), per_page=RECENT_SHOWN, rows=imports)
+    recent = [job_as_it_stands(job) for job in page.object_list]
+    return render(
+        request,
+        "students/jobs/upload.html",
+        {"county": county, "form": form, "recent": recent, "recent_pager": pager(request, page, anchor="recent")},
+    )
 
 
 @login_required
@@ -161,15 +164,16 @@ def job_detail(request, pk: int):
     disclosure = disclosure_for(request.user)
     report = job.report if isinstance(job.report, dict) else {"problems": job.report or [], "warnings": []}
     problems = report.get("problems", [])
-    _log_problems_shown(request.user, disclosure, problems[:PROBLEMS_SHOWN], detail=f"job {job.pk}, page")
+    page = Paginator(problems, PROBLEMS_SHOWN).get_page(request.GET.get("page"))
+    _log_problems_shown(request.user, disclosure, page.object_list, detail=f"job {job.pk}, page {page.number}")
     return render(
         request,
         "students/jobs/job_detail.html",
         {
             "job": job,
             "error": disclosure.text(job.error),
-            "problems": _problems_as_seen(disclosure, problems[:PROBLEMS_SHOWN]),
-            "problems_hidden": max(len(problems) - PROBLEMS_SHOWN, 0),
+            "problems": _problems_as_seen(disclosure, page.object_list),
+            "problems_pager": pager(request, page, anchor="problems"),
             "warnings": report.get("warnings", []),
             "can_confirm": (
                 job.kind == JobKind.IMPORT
@@ -191,7 +195,7 @@ def job_status(request, pk: int):
             "id": job.pk,
             "kind": job.kind,
             "status": job.status,
-            "status_label": job.get_status_display(),
+            "status_label": job.status_label,
             "progress": job.progress,
             "counts": job.counts,
             "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
@@ -322,50 +326,4 @@ def export_ledger(request, county_code: str):
     queryset = cases_visible_to(request.user).filter(county=county).order_by("school__code", "dropout_date", "pk")
     return _export_response(
         request, queryset, fmt=_format(request), stem=f"ledger-{county.code}", params={"ledger": True}, county=county
-    )
-
-
-# Monthly report ------------------------------------------------------------------------------------
-
-
-def _last_report_month(today: datetime.date) -> ReportPeriod:
-    if today.day > 15:
-        return ReportPeriod(today.year, today.month)
-    previous = today.replace(day=1) - datetime.timedelta(days=1)
-    return ReportPeriod(previous.year, previous.month)
-
-
-@login_required
-@require_GET
-def monthly_report(request, division_code: str):
-    """The figures as of the 15th of a month for a county, prefecture or province (and its counties)."""
-    division = get_object_or_404(divisions_visible_to(request.user), code=division_code)
-    latest = _last_report_month(timezone.localdate())
-    month = request.GET.get("month", "")
-    error = ""
-    if month:
-        try:
-            year, number = (int(part) for part in month.split("-"))
-            period = ReportPeriod(year, number)
-            period.day  # noqa: B018 - validates the month
-        except ValueError:
-            raise Http404 from None
-        try:
-            content = monthly_report_workbook(division, period, language=_sheet_language(request))
-        except ReportNotReady as not_ready:
-            error = str(not_ready)
-        else:
-            name = f"monthly-{division.code}-{period}.xlsx"
-            return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=XLSX)
-    months = []
-    period = latest
-    for _step in range(24):
-        months.append(str(period))
-        first = datetime.date(period.year, period.month, 1) - datetime.timedelta(days=1)
-        period = ReportPeriod(first.year, first.month)
-    return render(
-        request,
-        "students/jobs/monthly_report.html",
-        {"division": division, "months": months, "month": month or str(latest), "error": error},
-        status=200,
     )

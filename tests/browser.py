@@ -2,7 +2,9 @@
 
 Tests marked `@pytest.mark.browser` use the `page` fixture; its base URL is the live server's, so
 `page.goto("/accounts/login/")` works. When Chromium is missing these tests skip on a laptop and fail in
-CI (see conftest.py). `save_screenshot(page, "name")` keeps a picture in test-artifacts/ for a person to look at.
+CI (see conftest.py). `save_screenshot(page, "name")` keeps a picture in test-artifacts/ for a person to look at;
+`sign_in(page, username)` signs a test user in (their password is "pw"); `phone` and `phone_zh` are phone-sized
+tabs with touch, asking for English and Chinese pages.
 """
 
 import os
@@ -84,3 +86,43 @@ def page(browser, live_server):
         yield context.new_page()
     finally:
         context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _phone_tab(browser, live_server, locale: str):
+    context = browser.new_context(
+        base_url=live_server.url, locale=locale, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A tab the size of a phone, with touch, for the principal who works from one."""
+    context = _phone_tab(browser, live_server, "en-US")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone_zh(browser, live_server):
+    """A phone-sized tab whose browser asks for Chinese pages."""
+    context = _phone_tab(browser, live_server, "zh-CN")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in through the form, as a user does; the factories give every test user the password "pw"."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

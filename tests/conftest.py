@@ -11,7 +11,7 @@ from django.utils import translation
 from counties.models import Role
 from dropout_ledger.database_roles import grant_application_rights
 
-from .browser import browser, chromium_missing_reason, page  # noqa: F401 - fixtures for @pytest.mark.browser
+from .browser import browser, chromium_missing_reason, page, phone, phone_zh  # noqa: F401 - browser fixtures
 from .database import as_owner
 from .factories import CountyFactory, PrefectureFactory, SchoolFactory, UserFactory
 

@@ -503,6 +503,8 @@ def case_list_queries(world: World) -> list[str]:
         f"{base}?q={far.id_number[:10]}",
         f"{base}?q={world.children['far_b'].registry_number}",
         f"{base}?sort=-name&status=returned",
+        f"{base}?province={world.area['far'].province.code}&school={world.area['far_school'].name}&per_page=100",
+        f"{base}?county={world.area['far'].code}&dropout_after=2020-01-01&dropout_before=2019-01-01",
     ]
 
 
@@ -550,6 +552,7 @@ def _action(name: str, data: Data = lambda world, role: {}) -> Entry:
 
 PROJECT_MATRIX: dict[str, Entry] = {
     "set_language": Entry(fixed("set_language"), methods=("post",), data=lambda w, r: {"language": "zh-hans"}),
+    "favicon": Entry(fixed("favicon")),  # a redirect to the static file
     "login": Entry(
         fixed("login"),
         methods=("get", "post"),
@@ -558,6 +561,14 @@ PROJECT_MATRIX: dict[str, Entry] = {
     ),
     "logout": Entry(fixed("logout"), methods=("post",)),
     "students:case-list": Entry(case_list_queries, opens_for=SIGNED_IN),
+    # School names and codes only; a child's name typed in finds no school.
+    "students:school-suggestions": Entry(
+        lambda w: [
+            reverse("students:school-suggestions") + f"?q={query}"
+            for query in ("school", w.area["far_school"].code[:6], w.children["far_a"].name)
+        ],
+        opens_for=SIGNED_IN,
+    ),
     "students:case-new": Entry(fixed("students:case-new"), methods=("get", "post"), opens_for=WRITERS),
     "students:work-list": Entry(
         lambda w: [
@@ -567,6 +578,8 @@ PROJECT_MATRIX: dict[str, Entry] = {
         opens_for=WRITERS - {"admin"},
     ),
     "students:case-detail": Entry(per_case("students:case-detail"), opens_for=SIGNED_IN),
+    # The case on paper: every case, for every role (a masked role's sheet shows what its case page shows).
+    "students:case-sheet": Entry(per_case("students:case-sheet"), opens_for=SIGNED_IN),
     "students:case-visit": _action("students:case-visit"),
     "students:case-status": _action("students:case-status"),
     "students:case-returned": _action("students:case-returned"),
@@ -617,6 +630,16 @@ PROJECT_MATRIX: dict[str, Entry] = {
     "students:monthly-report": Entry(
         per_division("students:monthly-report", DIVISIONS, "", f"?month={DAY:%Y-%m}"), opens_for=SIGNED_IN
     ),
+    "students:monthly-report-national": Entry(
+        fixed("students:monthly-report-national", "", f"?month={DAY:%Y-%m}"), opens_for=NATIONAL
+    ),
+    "students:monthly-report-group": Entry(
+        lambda w: [
+            reverse("students:monthly-report-group", args=[w.objects["counties.countygroup"].slug]) + query
+            for query in ("", f"?month={DAY:%Y-%m}")
+        ],
+        opens_for=NATIONAL,
+    ),
     "reports:home": Entry(fixed("reports:home")),
     "reports:national": Entry(fixed("reports:national", "", f"?day={DAY}"), opens_for=NATIONAL),
     "reports:division": Entry(per_division("reports:division", DIVISIONS), opens_for=SIGNED_IN),
@@ -625,6 +648,29 @@ PROJECT_MATRIX: dict[str, Entry] = {
     ),
     "reports:school": Entry(
         lambda w: [reverse("reports:school", args=[w.area[school].code]) for school in SCHOOLS], opens_for=WRITERS
+    ),
+    # Each chart's figures as CSV, with the range and the lines a user may draw (a group held fixed among them).
+    "reports:national-csv": Entry(
+        lambda w: [
+            reverse("reports:national-csv") + f"?chart={chart}&from={DAY}&day={DAY}&overlay=nation"
+            for chart in ("chart-trend", "chart-groups", "chart-children", "chart-reasons", "chart-poor")
+        ],
+        opens_for=NATIONAL,
+    ),
+    "reports:division-csv": Entry(
+        lambda w: [
+            reverse("reports:division-csv", args=[w.area[place].code]) + f"?chart={chart}&day={DAY}"
+            for place in DIVISIONS
+            for chart in ("chart-trend", "chart-reasons")
+        ],
+        opens_for=SIGNED_IN,
+    ),
+    "reports:group-csv": Entry(
+        lambda w: [
+            reverse("reports:group-csv", args=[w.objects["counties.countygroup"].slug])
+            + f"?chart=chart-trend&as_of={DAY}&overlay=nation"
+        ],
+        opens_for=NATIONAL,
     ),
     "reports:plotly-js": Entry(
         lambda w: [reverse("reports:plotly-js", args=[plotly.__version__])], opens_for=frozenset(ROLES)

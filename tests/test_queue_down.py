@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import kombu.pools
 import pytest
 import redis
 from celery import current_app
@@ -54,11 +55,13 @@ class RedisServer:
 
 
 def _fresh_pools() -> None:
-    """Drop Celery's connection and producer pools: the next send connects to the broker as configured now."""
+    """Drop Celery's and kombu's connection and producer pools (closing their connections): the next send, eager
+    ones too, which also take a producer, connects to the broker as configured now."""
     if current_app._pool is not None:
         current_app._pool.force_close_all()
     current_app._pool = None
     current_app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @pytest.fixture

@@ -26,13 +26,16 @@ ADMINISTRATORS = frozenset({Role.ADMIN})
 
 PROJECT_ROLES = {
     "set_language": ANYONE,
+    "favicon": ANYONE,
     "login": ANYONE,
     "logout": ANYONE,
     # Case work (students.views, students.views_jobs).
     "students:case-list": SCOPED,
     "students:case-new": SCOPED,
+    "students:school-suggestions": SCOPED,
     "students:work-list": frozenset({Role.COUNTY, Role.PRINCIPAL}),
     "students:case-detail": SCOPED,
+    "students:case-sheet": SCOPED,
     "students:case-visit": SCOPED,
     "students:case-status": SCOPED,
     "students:case-returned": SCOPED,
@@ -64,11 +67,16 @@ PROJECT_ROLES = {
     "students:export": SCOPED,
     "students:export-ledger": SCOPED,
     "students:monthly-report": SCOPED,
+    "students:monthly-report-national": SCOPED,
+    "students:monthly-report-group": SCOPED,
     # Dashboards (reports.views): each user's area, through the same scope.
     "reports:home": SCOPED,
     "reports:national": SCOPED,
     "reports:division": SCOPED,
     "reports:group": SCOPED,
+    "reports:national-csv": SCOPED,
+    "reports:division-csv": SCOPED,
+    "reports:group-csv": SCOPED,
     "reports:school": SCOPED,
     "reports:plotly-js": ANYONE,
     # Management.

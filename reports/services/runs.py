@@ -20,20 +20,19 @@ case's county, school, grade or reason without a status change, and changes to t
 today's figures always reflect them, and `recompute_totals --from DATE` repairs past days.
 """
 
-import contextlib
 import datetime
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counties.models import Division
+from dropout_ledger import heartbeat
 from students.models import CaseEvent, LedgerCorrection
 
 from ..models import AreaLevel, DailyTotal, RunStatus, TotalsRun
@@ -83,39 +82,14 @@ def stopped_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=getattr(settings, "TOTALS_STOPPED_AFTER_SECONDS", 300))
 
 
-BEAT = """
-    UPDATE reports_totalsrun SET heartbeat_at = now()
-    WHERE id = (SELECT id FROM reports_totalsrun WHERE id = %(run)s AND status = 'running' FOR UPDATE SKIP LOCKED)
-"""
-
-
 def beat(run_id: int) -> None:
-    """A sign of life. Skipped while the run's own transaction holds its row: that transaction is the sign."""
-    with connection.cursor() as cursor:
-        cursor.execute(BEAT, {"run": run_id})
+    heartbeat.beat(TotalsRun._meta.db_table, run_id)
 
 
-@contextlib.contextmanager
 def keep_alive(run_id: int):
-    """Beats for the run every heartbeat_every() seconds, from a thread with its own connection, while the block
-    runs: a statement of many minutes (a province's history, the publication) does not look like a lost worker."""
-    stop = threading.Event()
-
-    def beating() -> None:
-        try:
-            while not stop.wait(heartbeat_every()):
-                beat(run_id)
-        finally:
-            connections.close_all()
-
-    beat(run_id)
-    thread = threading.Thread(target=beating, name=f"totals-run-{run_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    """Beats for the run every heartbeat_every() seconds while the block runs: a statement of many minutes (a
+    province's history, the publication) does not look like a lost worker."""
+    return heartbeat.keep_alive(TotalsRun._meta.db_table, run_id, heartbeat_every())
 
 
 # After writing more rows than this, a run refreshes the published table's statistics itself.

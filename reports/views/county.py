@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from counties.models import Division
 from students.access import Scope, cases_visible_to
 from students.disclosure import Disclosure, disclosure_for
+from students.views.paging import Pager, page_from, pager
 
 from .. import charts, selectors
 from .formatting import counter
 
-# The longest list of cases a dashboard panel shows; the count says how many there are in all.
+# Cases a dashboard panel shows at a time; each panel is paged on its own, and its count says how many in all.
 LIST_LIMIT = 25
 # The most schools drawn in the chart (the table lists them all).
 CHART_SCHOOLS = 20
@@ -28,23 +29,31 @@ CHART_SCHOOLS = 20
 class CaseList:
     count: int
     cases: list[dict] | None  # {"case", "name"} rows; None when the user may not see who the children are
+    pager: Pager | None = None
+    capped: bool = False  # more than the count says (paging counts up to CappedCountPaginator.cap)
 
 
 def shows_people(scope: Scope) -> bool:
     return scope.can_write and not scope.everything
 
 
-def _case_list(queryset: QuerySet, disclosure: Disclosure | None) -> CaseList:
-    """The first cases of a work list, each with the child's name as the user may see it (None: counts only)."""
+def _case_list(request, queryset: QuerySet, disclosure: Disclosure | None, *, param: str, anchor: str) -> CaseList:
+    """One page of a work list, each child's name as the user may see it (disclosure None: the count only)."""
     if disclosure is None:
         return CaseList(count=queryset.count(), cases=None)
-    cases = list(queryset[: LIST_LIMIT + 1])
-    count = len(cases) if len(cases) <= LIST_LIMIT else queryset.count()
-    rows = [{"case": case, "name": disclosure.name(case.student.name)} for case in cases[:LIST_LIMIT]]
-    return CaseList(count=count, cases=rows)
+    page = page_from(request, queryset, per_page=LIST_LIMIT, param=param, rows=queryset)
+    rows = [{"case": case, "name": disclosure.name(case.student.name)} for case in page.object_list]
+    return CaseList(
+        count=page.paginator.count,
+        cases=rows,
+        pager=pager(request, page, param=param, anchor=anchor),
+        capped=page.paginator.capped,
+    )
 
 
-def county_ledger(user, scope: Scope, county: Division, today: datetime.date) -> dict:
+def county_ledger(request, scope: Scope, county: Division, today: datetime.date) -> dict:
+    """The county's live lists; each list of cases is paged with a parameter of its own (overdue_page, ...)."""
+    user = request.user
     people = shows_people(scope)
     disclosure = disclosure_for(user) if people else None
     by_school = selectors.open_by_school(user, county)
@@ -79,8 +88,26 @@ def county_ledger(user, scope: Scope, county: Division, today: datetime.date) ->
             name=open_label,
             table=charts.table([_("Reason"), open_label], [(label, "", [count(n)]) for _value, label, n in by_reason]),
         ),
-        "overdue": _case_list(selectors.overdue_follow_up(user, county, today), disclosure),
-        "returned": _case_list(selectors.returned_between(user, county, today.replace(day=1), today), disclosure),
-        "retention": _case_list(selectors.retention_checks_due(visible, today), disclosure),
+        "overdue": _case_list(
+            request,
+            selectors.overdue_follow_up(user, county, today),
+            disclosure,
+            param="overdue_page",
+            anchor="overdue",
+        ),
+        "returned": _case_list(
+            request,
+            selectors.returned_between(user, county, today.replace(day=1), today),
+            disclosure,
+            param="returned_page",
+            anchor="returned",
+        ),
+        "retention": _case_list(
+            request,
+            selectors.retention_checks_due(visible, today),
+            disclosure,
+            param="retention_page",
+            anchor="retention",
+        ),
         "follow_up_days": selectors.FOLLOW_UP_DAYS,
     }

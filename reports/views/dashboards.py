@@ -19,14 +19,16 @@ from django.views.decorators.http import require_safe
 from counties.models import CountyGroup
 from students import handover as handovers
 from students.access import Scope, divisions_visible_to, scope_for
+from students.views.paging import page_from, pager
 
-from .. import selectors
+from .. import charts, selectors
 from ..selectors import Area
 from ..views_runs import can_manage_totals
 from .access import can_open
 from .assets import plotly_js_url
 from .county import county_ledger
 from .figures import cached_figures, with_day
+from .trend import figures_csv_url, overlay_options, preset_links, query_without, trend_form
 
 
 @dataclass(frozen=True)
@@ -42,33 +44,46 @@ def _requested_day(request) -> datetime.date | None:
         return None
 
 
-@login_required
-@require_safe
-def national(request):
+# The area of each kind of dashboard, as the user may open it: the pages and their CSV files (figures_csv) alike.
+
+
+def national_area(request) -> tuple[Area, Scope]:
     scope = scope_for(request.user)
     if not scope.everything:
         raise Http404
-    return _dashboard(request, Area.nation(), scope)
+    return Area.nation(), scope
+
+
+def division_area(request, code: str) -> tuple[Area, Scope]:
+    # Outside the user's area the dashboard does not exist: 404, like a code that is not on the list.
+    place = get_object_or_404(divisions_visible_to(request.user).select_related("province", "prefecture"), code=code)
+    return Area.of_division(place), scope_for(request.user)
+
+
+def group_area(request, slug: str) -> tuple[Area, Scope]:
+    # A group spans provinces: only those who see the whole country may open it.
+    scope = scope_for(request.user)
+    if not scope.everything:
+        raise Http404
+    return Area.of_group(get_object_or_404(CountyGroup, slug=slug)), scope
+
+
+@login_required
+@require_safe
+def national(request):
+    return _dashboard(request, *national_area(request))
 
 
 @login_required
 @require_safe
 def division(request, code: str):
-    # Outside the user's area the dashboard does not exist: 404, like a code that is not on the list.
-    place = get_object_or_404(divisions_visible_to(request.user).select_related("province", "prefecture"), code=code)
-    scope = scope_for(request.user)
-    return _dashboard(request, Area.of_division(place), scope)
+    return _dashboard(request, *division_area(request, code))
 
 
 @login_required
 @require_safe
 def group(request, slug: str):
-    # A group spans provinces: only those who see the whole country may open it.
-    scope = scope_for(request.user)
-    if not scope.everything:
-        raise Http404
-    county_group = get_object_or_404(CountyGroup, slug=slug)
-    return _dashboard(request, Area.of_group(county_group), scope)
+    return _dashboard(request, *group_area(request, slug))
 
 
 def _crumbs(area: Area, scope: Scope, day: datetime.date | None) -> list[Crumb]:
@@ -85,51 +100,82 @@ def _crumbs(area: Area, scope: Scope, day: datetime.date | None) -> list[Crumb]:
     return crumbs
 
 
-def _dashboard(request, area: Area, scope: Scope):
+def dashboard_figures(request, area: Area, scope: Scope) -> dict:
+    """The chosen range and lines (reports.forms) and the figures they show: for the page and its CSV files.
+
+    A group page asked for `as_of` holds the group's members of that day fixed over the range.
+    """
     requested = _requested_day(request)
     span = selectors.totals_span()
-    day = span.resolve(requested)
+    form = trend_form(request, span, scope, area)
+    view = form.view()
+    if area.group is not None and view is not None and view.as_of is not None:
+        area = Area.of_group(area.group, view.as_of)
+    day = view.day if view else None
     # Links keep the chosen day only when the user chose one; otherwise they follow the latest totals.
     link_day = day if requested is not None else None
     context = {
         "area": area,
-        "scope": scope,
-        "crumbs": _crumbs(area, scope, link_day),
         "span": span,
         "day": day,
         "requested_day": requested,
+        "link_day": link_day,
         "run": selectors.freshness(),
+        "trend_form": form,
+        "trend_view": view,
+    }
+    if view is not None:
+        context.update(cached_figures(area, scope, span, day, link_day, context["run"], view))
+    return context
+
+
+def _dashboard(request, area: Area, scope: Scope):
+    context = dashboard_figures(request, area, scope)
+    area = context["area"]
+    context |= {
+        "scope": scope,
+        "crumbs": _crumbs(area, scope, context["link_day"]),
         "baseline_date": selectors.baseline_date(),
         "plotly_url": plotly_js_url(),
+        "chart_options": {
+            "config": charts.modebar_config(),
+            "download": _("Download the chart as PNG, with its title, range and source"),
+        },
         "runs_url": reverse("reports:runs") if can_manage_totals(request.user) else None,
     }
-    if day is not None:
-        context.update(cached_figures(area, scope, span, day, link_day, context["run"]))
+    view = context["trend_view"]
+    if view is not None:
+        context |= {
+            "presets": preset_links(request, view, context["trend_form"].first),
+            "overlay_options": overlay_options(context["trend_form"], view),
+            "csv_url": figures_csv_url(area),
+            "csv_query": query_without(request, "chart"),
+        }
     if area.is_county:
-        context["ledger"] = county_ledger(request.user, scope, area.division, timezone.localdate())
-    context["handovers"] = _handovers(request.user, area)
+        context["ledger"] = county_ledger(request, scope, area.division, timezone.localdate())
+    context["handovers"] = _handovers(request, area)
     return render(request, "reports/dashboard.html", context)
 
 
-# The most pending handovers a county's dashboard lists; the count says how many there are.
+# Pending handovers a county's dashboard lists at a time (paged by handovers_page); the count says how many in all.
 HANDOVER_LIMIT = 10
 
 
-def _handovers(user, area: Area) -> dict | None:
+def _handovers(request, area: Area) -> dict | None:
     """A county's pending handovers, in and out, longest waiting first; above a county, how many are stuck."""
+    user = request.user
     if scope_for(user).school is not None:
         return None  # principals take no part in handovers
     place = area.division
     if area.is_county:
-        pending = handovers.pending_of_county(user, place).select_related(
-            "case__student", "case__school", "from_county", "to_county"
-        )
-        shown = list(pending[: HANDOVER_LIMIT + 1])
-        count = len(shown) if len(shown) <= HANDOVER_LIMIT else pending.count()
+        pending = handovers.pending_of_county(user, place)
+        related = pending.select_related("case__student", "case__school", "from_county", "to_county")
+        page = page_from(request, pending, per_page=HANDOVER_LIMIT, param="handovers_page", rows=related)
         return {
             "for_county": True,
-            "rows": handovers.handover_rows(user, shown[:HANDOVER_LIMIT], place.pk),
-            "count": count,
+            "rows": handovers.handover_rows(user, list(page.object_list), place.pk),
+            "pager": pager(request, page, param="handovers_page", anchor="handovers"),
+            "count": page.paginator.count,
             "list_url": reverse("students:handover-list"),
             "stuck_after": handovers.STUCK_AFTER_DAYS,
         }

@@ -4,12 +4,14 @@ Built from reports.selectors (stored totals only) into charts with their tables,
 totals run: the figures change only when a run publishes new ones.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -17,10 +19,13 @@ from counties.models import Level
 from students.access import Scope
 
 from .. import charts, selectors
+from ..forms import TrendView
 from ..models import DailyTotal, TotalsRun
 from ..selectors import Area
 from .access import can_open
 from .formatting import change_sentence, counter, percent_or_dash
+from .maps import area_map
+from .trend import TrendLine, area_label, export_meta, overlay_lines
 
 # A run's figures stay cached for a day at most; the next run has a key of its own.
 FIGURES_CACHE_SECONDS = 24 * 3600
@@ -51,16 +56,23 @@ def _children_heading(area: Area, rows: list[ChildRow]) -> str:
 
 
 def cached_figures(
-    area: Area, scope: Scope, span: selectors.TotalsSpan, day: datetime.date, link_day, run: TotalsRun | None
+    area: Area,
+    scope: Scope,
+    span: selectors.TotalsSpan,
+    day: datetime.date,
+    link_day,
+    run: TotalsRun | None,
+    view: TrendView | None = None,
 ) -> dict:
     """The totals part of the page, computed once per totals run.
 
     Totals change only when a run publishes new ones, and each run has its own key, so a page is never
-    served from an older night. Rows written without a recorded run are never cached.
+    served from an older night. Rows written without a recorded run are never cached. `view` is the trend's
+    range and the lines drawn beside it (reports.forms); without one, the trend starts at the baseline.
     """
-    since = max(selectors.baseline_date(), span.first)
+    since = view.since if view else max(selectors.baseline_date(), span.first)
     if run is None:
-        return _figures_context(area, scope, since, day, link_day)
+        return _figures_context(area, scope, since, day, link_day, view, run)
     area_key = area.division.pk if area.division else (f"g{area.group.pk}" if area.group else "n")
     scope_key = (
         "all"
@@ -80,17 +92,27 @@ def cached_figures(
             link_day,
             get_language(),
             scope_key,
+            since,
+            area.as_of,
+            "|".join(view.overlays) if view else "",
+            view.measure if view else "",
         )
     )
     figures = cache.get(key)
     if figures is None:
-        figures = _figures_context(area, scope, since, day, link_day)
+        figures = _figures_context(area, scope, since, day, link_day, view, run)
         cache.set(key, figures, FIGURES_CACHE_SECONDS)
     return figures
 
 
 def _figures_context(
-    area: Area, scope: Scope, since: datetime.date, day: datetime.date, link_day: datetime.date | None
+    area: Area,
+    scope: Scope,
+    since: datetime.date,
+    day: datetime.date,
+    link_day: datetime.date | None,
+    view: TrendView | None = None,
+    run: TotalsRun | None = None,
 ) -> dict:
     series = selectors.area_series(area, since, day)
     figures = selectors.area_figures(area, day)
@@ -110,6 +132,12 @@ def _figures_context(
     open_label = _("Open dropouts")
     poor_label = _("Registered-poor open")
     poor_baseline = selectors.poor_baseline(series)
+    if poor_baseline is None and since > selectors.baseline_date():
+        # A range that starts later still measures the registered-poor against the day the ledger opened.
+        poor_baseline = selectors.area_figures(area, selectors.baseline_date()).open_poor or None
+    own = TrendLine(area_label(area), series)
+    lines = overlay_lines(view) if view and view.overlays else []
+    share = bool(view and view.share)
     context = {
         "figures": figures,
         "headline": change_sentence(figures.open_count, figures.baseline_open),
@@ -117,12 +145,19 @@ def _figures_context(
         "children": rows,
         "children_heading": _children_heading(area, rows),
         "poor_headline": change_sentence(figures.open_poor, poor_baseline),
+        "reasons": reasons,
+        "trend_lines": [own, *lines],
         "trend_chart": charts.trend(
             "chart-trend",
-            _("Open dropouts each day since the ledger opened"),
+            _trend_title(since, day, share),
             series.days,
-            series.open_count,
-            name=open_label,
+            own.shares() if share else series.open_count,
+            name=own.name if lines else open_label,
+            overlays=[
+                charts.Line(line.name, line.series.days, line.shares() if share else line.series.open_count)
+                for line in lines
+            ],
+            percent=share,
             table=charts.table(
                 [_("Day"), _("Open"), _("New dropouts in the month"), _("Returned in the month"), poor_label],
                 [
@@ -179,7 +214,48 @@ def _figures_context(
         )
     if area.level == "nation":
         context.update(_groups_context(figures, day, link_day, count))
+    context["area_map"] = area_map(area, scope, day, link_day, rows)
+    _add_exports(context, area, since, day, run, share)
     return context
+
+
+def _trend_title(since: datetime.date, day: datetime.date, share: bool) -> str:
+    if share:
+        return _("Open dropouts each day as a percent of the baseline, from %(start)s to %(end)s") % {
+            "start": date_format(since, "DATE_FORMAT"),
+            "end": date_format(day, "DATE_FORMAT"),
+        }
+    if since <= selectors.baseline_date():
+        return _("Open dropouts each day since the ledger opened")
+    return _("Open dropouts each day from %(start)s to %(end)s") % {
+        "start": date_format(since, "DATE_FORMAT"),
+        "end": date_format(day, "DATE_FORMAT"),
+    }
+
+
+# Each chart's name in the file names of its PNG and CSV; the trends carry the range, the others their day.
+CHART_FILE_NAMES = {
+    "trend_chart": ("", True),
+    "poor_chart": ("registered-poor", True),
+    "reasons_chart": ("reasons", False),
+    "children_chart": ("areas", False),
+    "groups_chart": ("groups", False),
+}
+
+
+def _add_exports(
+    context: dict, area: Area, since: datetime.date, day: datetime.date, run: TotalsRun | None, share: bool
+) -> None:
+    # The trend's title on the page names its range; in a saved image the range under the title says it, and
+    # says it right when the chart was zoomed in.
+    trend = _("Open dropouts each day as a percent of the baseline") if share else _("Open dropouts each day")
+    titles = {"trend_chart": trend}
+    for key, (name, ranged) in CHART_FILE_NAMES.items():
+        chart = context.get(key)
+        if chart is not None:
+            title = titles.get(key, chart.title)
+            meta = export_meta(area, title, name, since if ranged else None, day, run)
+            context[key] = dataclasses.replace(chart, export=meta)
 
 
 def _groups_context(nation: DailyTotal, day: datetime.date, link_day: datetime.date | None, count) -> dict:
@@ -208,7 +284,7 @@ def _groups_context(nation: DailyTotal, day: datetime.date, link_day: datetime.d
         ],
         [
             (
-                item["comparison"].group.name,
+                item["comparison"].group.display_name,
                 item["url"],
                 [
                     count(item["comparison"].inside.open_count),
@@ -225,7 +301,7 @@ def _groups_context(nation: DailyTotal, day: datetime.date, link_day: datetime.d
     chart = charts.group_comparison(
         "chart-groups",
         _("Still open, as a share of the open ledger when it was set up"),
-        [(c.group.name, c.inside.remaining_percent, c.rest.remaining_percent) for c in comparisons],
+        [(c.group.display_name, c.inside.remaining_percent, c.rest.remaining_percent) for c in comparisons],
         table=table,
     )
     return {"groups": groups, "groups_chart": chart}

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from students.access import cases_visible_to, schools_visible_to, scope_for
 from students.disclosure import disclosure_for
+from students.views.paging import page_from, pager
 
 from .. import selectors
 from .access import can_open
@@ -49,6 +50,10 @@ def retention_step(case, today: datetime.date) -> NextStep:
     return NextStep(f"retention_{days}", _("%(days)s-day retention check") % {"days": days}, True)
 
 
+# Rows a section of the page shows at a time; the counts above say how many there are in all.
+PAGE_SIZE = 25
+
+
 @login_required
 @require_safe
 def school(request, code: str):
@@ -59,27 +64,30 @@ def school(request, code: str):
     place = get_object_or_404(schools_visible_to(request.user).select_related("county"), code=code)
     today = timezone.localdate()
     disclosure = disclosure_for(request.user)
-    cases = list(selectors.school_cases(request.user, place))
+    # Each section is paged on its own (a school may hold thousands of cases); the counts come from the database.
+    cases = selectors.school_cases(request.user, place)
+    counts = selectors.school_counts(request.user, place, today)
+    open_page = page_from(request, cases, per_page=PAGE_SIZE, rows=cases, count=counts["open"])
     rows = [
-        {"case": case, "name": disclosure.name(case.student.name), "next": next_step(case, today)} for case in cases
+        {"case": case, "name": disclosure.name(case.student.name), "next": next_step(case, today)}
+        for case in open_page.object_list
     ]
+    due = selectors.retention_checks_due(cases_visible_to(request.user).filter(school=place), today)
+    retention_page = page_from(request, due, per_page=PAGE_SIZE, param="retention_page", rows=due)
     retention = [
         {"case": case, "name": disclosure.name(case.student.name), "next": retention_step(case, today)}
-        for case in selectors.retention_checks_due(cases_visible_to(request.user).filter(school=place), today)
+        for case in retention_page.object_list
     ]
-    counts = {
-        "open": len(rows),
-        "first_visit": sum(row["next"].code == "first_visit" for row in rows),
-        "overdue": sum(row["next"].code in ("follow_up_due", "visit_again") for row in rows),
-        "retention": len(retention),
-    }
+    counts["retention"] = retention_page.paginator.count
     return render(
         request,
         "reports/school.html",
         {
             "school": place,
             "rows": rows,
+            "open_pager": pager(request, open_page, anchor="open-title"),
             "retention": retention,
+            "retention_pager": pager(request, retention_page, param="retention_page", anchor="retention"),
             "counts": counts,
             "today": today,
             "county_url_allowed": can_open(scope, place.county),

@@ -85,7 +85,18 @@
     setTimeout(poll, 1000);
   }
 
+  // <button data-print hidden>: the case sheet's button that opens the browser's print dialog.
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+  }
+
   function start() {
+    printButtons();
     submitOnChange();
     historyBack();
     followJob();

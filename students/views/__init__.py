@@ -22,7 +22,10 @@ from .handover import (
     handover_stuck,
 )
 from .log import disclosure_log
+from .monthly import monthly_report, monthly_report_group, monthly_report_national
 from .new import case_new
+from .schools import school_suggestions
+from .sheet import case_sheet
 from .worklist import work_list
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "case_relapse",
     "case_responsible",
     "case_retention_check",
+    "case_sheet",
     "case_status",
     "case_visit",
     "disclosure_log",
@@ -42,6 +46,9 @@ __all__ = [
     "duplicate_not_same",
     "duplicates",
     "merge_undo",
+    "monthly_report",
+    "monthly_report_group",
+    "monthly_report_national",
     "case_handover",
     "handover_accept",
     "handover_cancel",
@@ -50,5 +57,6 @@ __all__ = [
     "handover_detail",
     "handover_list",
     "handover_stuck",
+    "school_suggestions",
     "work_list",
 ]

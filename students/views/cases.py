@@ -24,10 +24,10 @@ from django.utils.translation import gettext_lazy as _
 
 from counties.models import Level
 
-from ..access import cases_visible_to, get_case_for_user, scope_for
+from ..access import cases_visible_to, get_case_for_user, schools_visible_to, scope_for
 from ..choices import OPEN_STATUSES, Reason, ResponsibleRole, Status, VisitorRole
 from ..disclosure import Disclosure, Person, disclosure_for, log_disclosure
-from ..filters import CaseFilter
+from ..filters import CaseFilter, school_choice_is_a_list, school_label
 from ..forms import (
     CaseResponsiblePersonsForm,
     ChangeStatusForm,
@@ -44,6 +44,8 @@ from .handover import case_handover_context
 from .paging import CappedCountPaginator
 
 PAGE_SIZE = 50
+# Rows a page may show, as the user chooses (per_page); anything else is the default.
+PAGE_SIZES = (25, 50, 100)
 
 # Columns of the list that can be sorted, with the OrderingFilter value that sorts them ascending.
 SORTABLE = [
@@ -153,7 +155,26 @@ def _sort_headers(current: str, disclosure: Disclosure) -> list[dict]:
 def _filters_active(case_filter: CaseFilter) -> int:
     """How many filters besides the search box are set, to say so on the folded filter panel."""
     data = case_filter.data
-    return sum(1 for key in data if key not in ("q", "sort", "page") and any(v for v in data.getlist(key)))
+    ignored = ("q", "sort", "page", "per_page")
+    return sum(1 for key in data if key not in ignored and any(v for v in data.getlist(key)))
+
+
+def page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", ""))
+    except ValueError:
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
+
+
+def school_options(user) -> list[str]:
+    """The school suggestions drawn with the page when the user's schools are few; otherwise they come as the
+    user types (students.views.schools)."""
+    if not school_choice_is_a_list(user):
+        return []
+    return [
+        school_label(name, code) for name, code in schools_visible_to(user).order_by("name").values_list("name", "code")
+    ]
 
 
 def _export_links(request) -> list[dict]:
@@ -178,7 +199,8 @@ def case_list(request):
     case_filter = CaseFilter(request.GET, request=request)
     show_county = scope.everything or (scope.division is not None and scope.division.level != Level.COUNTY)
     fields = (*LIST_FIELDS, COUNTY_FIELD) if show_county else LIST_FIELDS
-    paginator = CappedCountPaginator(case_filter.qs, PAGE_SIZE, fields=fields)
+    per_page = page_size(request)
+    paginator = CappedCountPaginator(case_filter.qs, per_page, fields=fields)
     page = paginator.get_page(request.GET.get("page"))
     rows = list_rows(page.object_list, disclosure)
     return render(
@@ -195,6 +217,14 @@ def case_list(request):
             "sort_headers": _sort_headers(request.GET.get("sort", ""), disclosure),
             "export_links": _export_links(request),
             "open_statuses": OPEN_STATUSES,
+            "per_page": per_page,
+            "page_sizes": PAGE_SIZES,
+            "school_options": school_options(request.user),
+            "area_fields": [
+                case_filter.form[name]
+                for name in ("province", "prefecture", "county")
+                if name in case_filter.form.fields
+            ],
         },
     )
 

@@ -7,7 +7,12 @@ from bench.databases import Ledger
 
 def page_figures(**ms):
     names = ["minimal", "national", "province", "county", "open_list", "open_admin", "all_list", "all_admin"]
-    names += ["all_list_deep", "all_admin_deep", "case_detail"]
+    names += [
+        "all_list_deep",
+        "all_admin_deep",
+        "case_detail",
+        *(name for name in ms if name.startswith(("busy_", "open_floor"))),
+    ]
     return {
         "ms": {name: ms.get(name, 10.0) for name in names},
         "queries": dict.fromkeys(names, 5),
@@ -36,12 +41,14 @@ def test_dashboards_are_judged_against_the_small_ledger_and_the_minimal_page():
     assert (versus_minimal.ratio, versus_minimal.meets) == (6.0, False)
 
 
-def test_case_list_must_be_three_times_faster_than_the_admin_changelist():
-    large = page_figures(open_list=10.0, open_admin=30.0, all_list_deep=10.0, all_admin_deep=29.0)
+def test_case_list_must_take_at_most_half_the_admin_changelist_and_half_again_its_floor():
+    large = page_figures(open_list=10.0, open_admin=30.0, all_list_deep=16.0, all_admin_deep=30.0, open_floor=8.0)
     results = by_metric_and_baseline(pages.results(large, page_figures(), large_label="600k", small_label="6k"))
     admin = "admin changelist, same filter"
     assert results[("case list, open by reason, page 1 (600k)", admin)].meets is True
     assert results[("case list, all by reason, deep page (600k)", admin)].meets is False
+    floor = results[("case list, open by reason, page 1 (600k)", "the same list reduced to its reads")]
+    assert (floor.ratio, floor.meets) == (1.25, True)
     at_small = results[("case list, all by reason, deep page (600k)", "same page at 6k")]
     assert at_small.target.bound == 1.5
     assert "page 24 at 600k" in at_small.note
@@ -55,7 +62,7 @@ def test_case_page_is_shown_at_both_sizes_without_a_target():
     assert (detail.ratio, detail.meets) == (2.0, None)
 
 
-def test_totals_may_take_at_most_twice_the_hand_written_statement():
+def test_totals_may_take_at_most_half_again_the_hand_written_statement():
     figures = {
         "night": "2026-11-26",
         "baseline": "2019-05-31",
@@ -63,11 +70,12 @@ def test_totals_may_take_at_most_twice_the_hand_written_statement():
         "night_seconds": 0.5,
         "night_sql_seconds": 0.2,
         "backfill_seconds": 10.0,
-        "backfill_sql_seconds": 6.0,
+        "backfill_sql_seconds": 7.0,
         "night_disagreements": [],
         "backfill_disagreements": ["2019-06-01: stored 5, statement 4"],
     }
-    night, backfill = totals.results(figures, label="600k")
+    rows = totals.results(figures, label="600k")
+    night, backfill = rows[0], rows[-1]
     assert (night.value, night.baseline_value, night.meets) == (500.0, 200.0, False)
     assert backfill.meets is True
     assert "1 days disagree" in backfill.note
@@ -92,11 +100,11 @@ def test_a_backfill_stopped_at_the_time_limit_is_reported_as_a_missed_lower_boun
     assert "lower bound" in backfill.note
 
 
-def test_import_must_reach_a_quarter_of_copy_rows_per_second():
+def test_import_must_reach_two_fifths_of_copy_rows_per_second():
     figures = {"rows": 100_000, "county": "壤塘县", "import_seconds": 20.0, "copy_seconds": 4.0}
     (result,) = importing.results(figures)
     assert (result.value, result.baseline_value, result.ratio, result.meets) == (5000.0, 25000.0, 0.2, False)
-    (result,) = importing.results({**figures, "import_seconds": 16.0})
+    (result,) = importing.results({**figures, "import_seconds": 10.0})
     assert result.meets is True
 
 
@@ -111,22 +119,24 @@ def run(throughput, errors=0, p50=5.0, p99=50.0):
     }
 
 
-def test_visit_recording_needs_half_the_minimal_throughput_and_no_errors():
+def test_visit_recording_needs_three_fifths_of_the_minimal_throughput_twice_its_p99_at_most_and_no_errors():
     figures = {
         "clients": 32,
         "seconds": 20.0,
         "workers": 5,
-        "record": [run(300.0), run(500.0), run(400.0)],
+        "record": [run(400.0, p99=90.0), run(560.0, p99=90.0), run(480.0, p99=90.0)],
         "minimal": [run(900.0), run(700.0), run(800.0)],
     }
     throughput, p50, p99, errors = visits.results(figures)
     assert (throughput.value, throughput.baseline_value, throughput.ratio, throughput.meets) == (
-        400.0,
+        480.0,
         800.0,
-        0.5,
+        0.6,
         True,
     )
-    assert p50.meets is None and p99.meets is None
+    assert p50.meets is None and (p99.ratio, p99.meets) == (1.8, True)
+    figures["record"] = [run(480.0, p99=120.0)] * 3
+    assert visits.results(figures)[2].meets is False
     assert errors.meets is True
     figures["record"][0] = run(300.0, errors=2)
     assert visits.results(figures)[3].meets is False

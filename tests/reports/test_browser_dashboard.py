@@ -6,7 +6,7 @@ import pytest
 
 from counties.models import Role
 from reports.models import AreaLevel, DailyTotal
-from tests.browser import save_screenshot
+from tests.browser import save_screenshot, sign_in
 from tests.factories import CountyFactory, PrefectureFactory, ProvinceFactory, UserFactory
 
 # serialized_rollback, as in the other browser tests: the rows the migrations put in survive the flushes.
@@ -68,14 +68,6 @@ def settled_box(page, locator) -> dict:
             return box
         box = again
     raise AssertionError(f"The element kept moving: {box}")
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_ministry_user_sees_the_trend_drawn_and_drills_down_to_rangtang(page, live_server, rangtang):

@@ -15,7 +15,7 @@ from reports.models import TotalsRun
 from reports.services import runs, touched
 from students.choices import Placement
 from students.models import LedgerCorrection
-from tests.browser import save_screenshot
+from tests.browser import save_screenshot, sign_in
 from tests.factories import StudentFactory, open_case
 
 from .totals_support import build_ledger
@@ -38,14 +38,6 @@ def published(area, settings):
     touched.touched_recompute()
     LedgerCorrection.objects.update(recomputed_at=timezone.now())
     return case
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def headline_count(page) -> int:

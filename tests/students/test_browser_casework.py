@@ -8,39 +8,16 @@ import pytest
 from counties.models import Role
 from students.choices import Placement, Status, VisitorRole
 from students.models import PersuasionVisit
-from tests.browser import save_screenshot
+from tests.browser import save_screenshot, sign_in
 from tests.factories import SchoolFactory, StudentFactory, UserFactory, make_id_number, open_case
 
 # serialized_rollback, as in the other browser tests: the rows the migrations put in survive the flushes.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    """A tab the size of a phone, with touch, for the principal who works from one."""
-    context = browser.new_context(
-        base_url=live_server.url, locale="en-US", viewport=PHONE, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
 
 @pytest.fixture
 def school():
     return SchoolFactory(name="Shangduke Township Primary School")
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw")
-    page.click("main form button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def test_principal_on_a_phone_marks_a_case_returned(phone, school):

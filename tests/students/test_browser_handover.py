@@ -10,10 +10,8 @@ from counties.models import Role
 from students.choices import VisitMethod, VisitorRole, VisitOutcome
 from students.models import Handover
 from students.services import visit_record
-from tests.browser import save_screenshot
+from tests.browser import save_screenshot, sign_in
 from tests.factories import CountyFactory, SchoolFactory, StudentFactory, UserFactory, open_case
-
-from .test_browser_casework import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -6,11 +6,9 @@ import pytest
 from counties.models import Role
 from students.choices import Placement, Status
 from students.services import case_mark_returned
-from tests.browser import save_screenshot
+from tests.browser import save_screenshot, sign_in
 from tests.case_steps import days_ago, visit
 from tests.factories import SchoolFactory, StudentFactory, UserFactory, open_case
-
-from .test_browser_casework import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

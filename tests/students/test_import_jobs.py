@@ -130,7 +130,7 @@ def test_the_status_endpoint_reports_progress_as_json(client, area, users):
 
 
 def test_a_job_whose_worker_died_is_reported_failed_not_running_for_ever(client, area, users):
-    long_ago = timezone.now() - tasks.JOB_STALE_AFTER - datetime.timedelta(minutes=1)
+    long_ago = timezone.now() - tasks.stopped_after() - datetime.timedelta(minutes=1)
     dead = LedgerJob.objects.create(
         kind=JobKind.IMPORT, requested_by=users["county"], county=area["county"], status=JobStatus.RUNNING
     )
@@ -140,16 +140,17 @@ def test_a_job_whose_worker_died_is_reported_failed_not_running_for_ever(client,
         requested_by=users["county"],
         county=area["county"],
         status=JobStatus.RUNNING,
-        started_at=timezone.now() - datetime.timedelta(minutes=5),
+        started_at=timezone.now() - datetime.timedelta(minutes=30),
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=1),
     )
     client.force_login(users["county"])
 
     data = client.get(reverse("students:job-status", args=[dead.pk])).json()
     assert (data["status"], data["finished"]) == ("failed", True)
-    assert "stopped before finishing" in data["error"]
+    assert "Stopped before finishing: its worker was stopped or lost. Start it again." in data["error"]
     assert client.get(reverse("students:job-status", args=[busy.pk])).json()["status"] == "running"
     page = client.get(reverse("students:job-detail", args=[dead.pk])).content.decode()
-    assert "stopped before finishing" in page
+    assert "Stopped before finishing" in page
 
 
 def test_a_running_job_records_when_it_started(area, users, tmp_path):
