@@ -126,3 +126,16 @@ def sign_in(page, username: str) -> None:
     page.fill("input[name=password]", "pw")
     page.click("main form button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def save_screenshots_in_both_languages(page, name: str) -> None:
+    """Keep the page as it is in English and in Chinese (name-en, name-zh), then leave it in the language the
+    browser asks for. The language is the language switch's cookie, as a user's choice sets it."""
+    for language, suffix in (("en", "en"), ("zh-hans", "zh")):
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+        page.reload()
+        page.wait_for_load_state("networkidle")
+        save_screenshot(page, f"{name}-{suffix}")
+    page.context.clear_cookies(name="django_language")
+    page.reload()
+    page.wait_for_load_state("networkidle")

@@ -81,7 +81,12 @@ def tune_session() -> None:
     crash in that instant the run and its totals are lost together, and the next run redoes them.
     """
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off")
+        cursor.execute(TUNE_SESSION)
+
+
+TUNE_SESSION = f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL jit = off; SET LOCAL synchronous_commit = off"
+# The lock every publication takes (lock_publication).
+LOCK_PUBLICATION = "SELECT pg_advisory_xact_lock(hashtext('reports.totals.publish'))"
 
 
 def stage_counties(
@@ -278,7 +283,7 @@ def lock_ledger_writes() -> None:
 def lock_publication() -> None:
     """One run publishes at a time (a transaction-level advisory lock)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('reports.totals.publish'))")
+        cursor.execute(LOCK_PUBLICATION)
 
 
 def delete_before(day: datetime.date) -> int:

@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 
 from ..models import FIGURE_COLUMNS, AreaLevel, DailyTotal, RunStatus, TotalsRun
 from . import sql
-from .runs import Trigger, last_generation
-from .totals import ReconciliationError, baseline_date, lock_publication, reconcile, tune_session
+from .runs import Trigger
+from .totals import LOCK_PUBLICATION, TUNE_SESSION, ReconciliationError, baseline_date, reconcile
 
 # The figures moved by a difference (a county's baseline moves the areas' baselines separately).
 _MOVED = [name for name in FIGURE_COLUMNS if name != "baseline_open"]
@@ -180,12 +180,28 @@ def _execute(statement: str, params: dict) -> int:
         return cursor.rowcount
 
 
-def _wait_for_publication() -> None:
-    """The lock every publication takes (totals.lock_publication), waiting no longer than lock_wait()."""
+def _tune_and_wait_for_publication() -> None:
+    """The run's session settings (totals.tune_session), then the lock every publication takes
+    (totals.lock_publication), waiting no longer than lock_wait(): one round trip, as the recompute of a
+    county-day takes a few milliseconds."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_wait()])
-        lock_publication()
-        cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+        cursor.execute(
+            f"{TUNE_SESSION}; SELECT set_config('lock_timeout', %s, true); {LOCK_PUBLICATION};"
+            " SELECT set_config('lock_timeout', '0', true)",
+            [lock_wait()],
+        )
+
+
+# Drops the run's staging and records its success, numbered as the latest publication (runs.superseding_run).
+FINISH = """
+    WITH cleared AS (DELETE FROM reports_stagedtotal WHERE run_id = %(run)s)
+    UPDATE reports_totalsrun
+    SET status = 'succeeded', finished_at = %(now)s, progress = 100, steps_done = 1, days_written = %(days)s,
+        rows_written = %(rows)s, message = %(message)s,
+        generation = (SELECT COALESCE(MAX(generation), 0) + 1 FROM reports_totalsrun)
+    WHERE id = %(run)s
+    RETURNING generation
+"""
 
 
 def touched_recompute() -> TotalsRun | None:
@@ -198,8 +214,7 @@ def touched_recompute() -> TotalsRun | None:
     started_at = timezone.now()
     try:
         with transaction.atomic():
-            tune_session()
-            _wait_for_publication()
+            _tune_and_wait_for_publication()
             return _recompute(started_at)
     except ReconciliationError as error:
         TotalsRun.objects.create(
@@ -247,25 +262,17 @@ def _recompute(started_at: datetime.datetime) -> TotalsRun | None:
     )
     if problems:
         raise ReconciliationError(problems)
-    _execute(sql.CLEAR_STAGED_RUN, params)
     run.status, run.finished_at, run.progress, run.steps_done = RunStatus.SUCCEEDED, timezone.now(), 100, 1
     run.days_written, run.rows_written = (last_day - from_day).days + 1, moved
-    run.generation = last_generation() + 1
     run.message = _("After ledger changes: %(counties)s counties, %(days)s days recomputed, %(rows)s rows changed.") % {
         "counties": len(counties),
         "days": run.days_written,
         "rows": moved,
     }
-    run.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "progress",
-            "steps_done",
-            "days_written",
-            "rows_written",
-            "message",
-            "generation",
-        ]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            FINISH,
+            {**params, "now": run.finished_at, "days": run.days_written, "rows": moved, "message": run.message},
+        )
+        (run.generation,) = cursor.fetchone()
     return run

@@ -15,7 +15,7 @@ from reports.models import TotalsRun
 from reports.services import runs, touched
 from students.choices import Placement
 from students.models import LedgerCorrection
-from tests.browser import save_screenshot, sign_in
+from tests.browser import save_screenshots_in_both_languages, sign_in
 from tests.factories import StudentFactory, open_case
 
 from .totals_support import build_ledger
@@ -62,6 +62,6 @@ def test_a_county_official_records_a_return_and_the_headline_follows(page, area,
     page.goto(county_page)
     assert headline_count(page) == before - 1
     assert "Totals computed at" in page.inner_text(".freshness")
-    save_screenshot(page, "headline-after-return")
+    save_screenshots_in_both_languages(page, "headline-after-return")
     assert not LedgerCorrection.objects.filter(recomputed_at__isnull=True).exists()
     assert TotalsRun.objects.latest("pk").trigger == runs.Trigger.WRITE

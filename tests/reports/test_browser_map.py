@@ -6,7 +6,7 @@ import pytest
 
 from counties.models import Role
 from reports.models import AreaLevel, DailyTotal
-from tests.browser import save_screenshot, sign_in
+from tests.browser import save_screenshot, save_screenshots_in_both_languages, sign_in
 from tests.factories import CountyFactory, PrefectureFactory, ProvinceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -86,7 +86,7 @@ def test_the_national_map_draws_and_a_click_on_a_province_opens_its_map(page, li
     # The province's page: its counties, drawn on the boundaries of its own file.
     counties = page.locator("#map-areas .choroplethlayer .trace").nth(0).locator(".choroplethlocation")
     assert counties.count() == 2
-    save_screenshot(page, "map-province-en")
+    save_screenshots_in_both_languages(page, "map-province")
     assert errors == []
     # Nothing was fetched from anywhere but the app: no tiles, no CDN, no world outlines.
     assert all(url.startswith(live_server.url) for url in requests), [u for u in requests if live_server.url not in u]

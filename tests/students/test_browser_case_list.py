@@ -4,7 +4,7 @@ school filters of a ministry user (English). Screenshots go to test-artifacts/."
 import pytest
 
 from counties.models import Role
-from tests.browser import PHONE, save_screenshot, sign_in
+from tests.browser import PHONE, save_screenshot, save_screenshots_in_both_languages, sign_in
 from tests.case_steps import days_ago
 from tests.factories import CountyFactory, PrefectureFactory, SchoolFactory, StudentFactory, UserFactory, open_case
 
@@ -62,8 +62,9 @@ def test_a_ministry_user_narrows_by_area_and_finds_a_school_by_its_name(page, le
     school.fill(value)
     page.fill("input[name=dropout_after]", days_ago(60).isoformat())
     page.fill("input[name=dropout_before]", days_ago(20).isoformat())
-    save_screenshot(page, "case-list-filters-en")
     page.click("text=Apply filters")
     page.wait_for_load_state()
     assert page.locator("table.cases tbody tr").count() == 4
     assert "4 cases" in page.locator("p.count").inner_text()
+    page.click("details.more-filters summary")
+    save_screenshots_in_both_languages(page, "case-list-filters")

@@ -6,7 +6,7 @@ import pytest
 from counties.models import Role
 from students.choices import Placement, Status
 from students.services import case_mark_returned
-from tests.browser import save_screenshot, sign_in
+from tests.browser import save_screenshot, save_screenshots_in_both_languages, sign_in
 from tests.case_steps import days_ago, visit
 from tests.factories import SchoolFactory, StudentFactory, UserFactory, open_case
 
@@ -31,7 +31,7 @@ def test_principal_opens_their_work_list_and_completes_a_retention_check(page):
     page.wait_for_url("**/cases/due/")
     retention = page.locator("#retention")
     assert "Zhaxi Lamu" in retention.inner_text() and "30-day check due on" in retention.inner_text()
-    save_screenshot(page, "work-list-principal")
+    save_screenshots_in_both_languages(page, "work-list-principal")
 
     retention.locator("text=Zhaxi Lamu").click()
     page.wait_for_url(f"**/cases/{back.pk}/")
