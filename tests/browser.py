@@ -10,6 +10,7 @@ tabs with touch, asking for English and Chinese pages.
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,13 @@ def save_screenshots_in_both_languages(page, name: str) -> None:
     page.context.clear_cookies(name="django_language")
     page.reload()
     page.wait_for_load_state("networkidle")
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Wait until the JavaScript `expression` is true in the page. Playwright's own wait_for_function builds its
+    predicate with eval, which the product's Content-Security-Policy refuses; page.evaluate is not bound by it."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout:g} s: {expression}")
+        page.wait_for_timeout(100)

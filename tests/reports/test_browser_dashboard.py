@@ -6,7 +6,7 @@ import pytest
 
 from counties.models import Role
 from reports.models import AreaLevel, DailyTotal
-from tests.browser import save_screenshot, sign_in
+from tests.browser import save_screenshot, sign_in, wait_until
 from tests.factories import CountyFactory, PrefectureFactory, ProvinceFactory, UserFactory
 
 # serialized_rollback, as in the other browser tests: the rows the migrations put in survive the flushes.
@@ -52,9 +52,10 @@ def rangtang():
 
 
 def all_charts_drawn(page) -> None:
-    page.wait_for_function(
+    wait_until(
+        page,
         "[...document.querySelectorAll('script[data-chart]')]"
-        ".every(node => document.getElementById(node.dataset.chart)?.hasAttribute('data-drawn'))"
+        ".every(node => document.getElementById(node.dataset.chart)?.hasAttribute('data-drawn'))",
     )
 
 

@@ -4,7 +4,7 @@ school filters of a ministry user (English). Screenshots go to test-artifacts/."
 import pytest
 
 from counties.models import Role
-from tests.browser import PHONE, save_screenshot, save_screenshots_in_both_languages, sign_in
+from tests.browser import PHONE, save_screenshot, save_screenshots_in_both_languages, sign_in, wait_until
 from tests.case_steps import days_ago
 from tests.factories import CountyFactory, PrefectureFactory, SchoolFactory, StudentFactory, UserFactory, open_case
 
@@ -56,7 +56,7 @@ def test_a_ministry_user_narrows_by_area_and_finds_a_school_by_its_name(page, le
     school = page.locator("input[name=school]")
     with page.expect_response(lambda response: "/schools/suggest/" in response.url):
         school.fill("中心")
-    page.wait_for_function("document.querySelectorAll('#school-options option').length === 1")
+    wait_until(page, "document.querySelectorAll('#school-options option').length === 1")
     value = page.locator("#school-options option").first.get_attribute("value")
     assert value == f"上杜柯乡中心小学 ({ledger['school'].code})"
     school.fill(value)

@@ -9,7 +9,7 @@ import pytest
 from counties.models import Role
 from students.choices import Line, ResponsibleRole, VisitMethod, VisitorRole, VisitOutcome
 from students.services import case_set_responsible_persons, visit_record
-from tests.browser import save_screenshot, sign_in
+from tests.browser import save_screenshot, sign_in, wait_until
 from tests.factories import (
     CountyFactory,
     PrefectureFactory,
@@ -122,9 +122,10 @@ def test_the_national_dashboard_prints_without_navigation_forms_or_toolbars(brow
         page.emulate_media(media="print")
         for hidden in (".topbar", "form.as-of", ".modebar-container"):
             assert not page.locator(hidden).first.is_visible(), hidden
-        page.wait_for_function(
+        wait_until(
+            page,
             "Array.from(document.querySelectorAll('.js-plotly-plot svg.main-svg'))"
-            ".every((svg) => svg.getBoundingClientRect().width <= 680)"
+            ".every((svg) => svg.getBoundingClientRect().width <= 680)",
         )
         save_screenshot(page, "dashboard-national-print-en")
     finally:
