@@ -155,6 +155,20 @@ def student_with_identifiers(county_code: str, n: int, *, name: str, guardian_na
     return StudentFactory(**values)
 
 
+def identifiers(student: Student) -> dict[str, str]:
+    """What a page must not show of a child to a role that may not see it, by what it is."""
+    return {
+        "ID number": student.id_number,
+        "registry number": student.registry_number,
+        "last six of the ID": student.id_number[-6:],
+        "guardian's phone": student.guardian_phone,
+        "guardian's name": student.guardian_name,
+        "full name": student.name,
+        "address": student.address,
+        "household registration place": student.hukou_place,
+    }
+
+
 def identifier_text(*students: Student) -> str:
     """A note as a careless colleague types it: each child's name, address, guardian, phone and numbers."""
     return "；".join(

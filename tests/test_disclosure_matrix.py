@@ -60,6 +60,7 @@ from tests.factories import (
     StudentFactory,
     UserFactory,
     identifier_text,
+    identifiers,
     open_case_full_of_identifiers,
     student_with_identifiers,
 )
@@ -416,19 +417,6 @@ def readable(response) -> str:
     """All a response says, as text: its headers, then its body (an XLSX's cells)."""
     headers = "\n".join(f"{name}: {value}" for name, value in response.items())
     return f"{unquote(headers)}\n{_body_text(body_of(response))}"
-
-
-def identifiers(student) -> dict[str, str]:
-    return {
-        "ID number": student.id_number,
-        "registry number": student.registry_number,
-        "last six of the ID": student.id_number[-6:],
-        "guardian's phone": student.guardian_phone,
-        "guardian's name": student.guardian_name,
-        "full name": student.name,
-        "address": student.address,
-        "household registration place": student.hukou_place,
-    }
 
 
 def _shows(text: str, what: str, value: str) -> bool:

@@ -82,10 +82,6 @@ def stopped_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=getattr(settings, "TOTALS_STOPPED_AFTER_SECONDS", 300))
 
 
-def beat(run_id: int) -> None:
-    heartbeat.beat(TotalsRun._meta.db_table, run_id)
-
-
 def keep_alive(run_id: int):
     """Beats for the run every heartbeat_every() seconds while the block runs: a statement of many minutes (a
     province's history, the publication) does not look like a lost worker."""

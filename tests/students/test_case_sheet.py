@@ -10,7 +10,13 @@ from django.utils import timezone
 from students.choices import Placement, VisitMethod, VisitorRole, VisitOutcome
 from students.models import IdentifierAccess
 from students.services import case_mark_returned, case_record_retention_check, visit_record
-from tests.factories import StudentFactory, open_case, open_case_full_of_identifiers, student_with_identifiers
+from tests.factories import (
+    StudentFactory,
+    identifiers,
+    open_case,
+    open_case_full_of_identifiers,
+    student_with_identifiers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +48,6 @@ def case(area, children):
     return open_case_full_of_identifiers(
         area["school"], student=children["own"], other=children["sibling"], dropout_date=days_ago(100)
     )
-
-
-def identifiers(student) -> dict[str, str]:
-    return {
-        "ID number": student.id_number,
-        "registry number": student.registry_number,
-        "last six of the ID": student.id_number[-6:],
-        "guardian's phone": student.guardian_phone,
-        "guardian's name": student.guardian_name,
-        "full name": student.name,
-        "address": student.address,
-        "household registration place": student.hukou_place,
-    }
 
 
 @pytest.mark.parametrize("role", MASKED)
