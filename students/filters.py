@@ -147,6 +147,18 @@ class SchoolFilter(django_filters.Filter):
 AREA_ERROR = _("Choose from the list: this area is not in your area, or not in the one chosen above it.")
 
 
+def area_filter(field_name: str, label, empty_label) -> django_filters.ModelChoiceFilter:
+    """A choice of area by its code; the choices (the user's scope, under the area chosen above) are set per form."""
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name,
+        queryset=Division.objects.none(),
+        to_field_name="code",
+        label=label,
+        empty_label=empty_label,
+        error_messages={"invalid_choice": AREA_ERROR},
+    )
+
+
 def area_choices(scope: Scope, data) -> dict[str, QuerySet]:
     """The provinces, prefectures and counties a wide role may narrow the list to: within their area, and within
     the province or prefecture chosen. The whole nation's prefectures and counties are offered only once a
@@ -190,30 +202,9 @@ class CaseFilter(django_filters.FilterSet):
         choices=STATUS_CHOICES, method="filter_status", label=_("Status"), empty_label=_("Any status")
     )
     reason = django_filters.ChoiceFilter(choices=Reason.choices, label=_("Reason"), empty_label=_("Any reason"))
-    province = django_filters.ModelChoiceFilter(
-        field_name="county__province",
-        queryset=Division.objects.none(),
-        to_field_name="code",
-        label=_("Province"),
-        empty_label=_("Any province"),
-        error_messages={"invalid_choice": AREA_ERROR},
-    )
-    prefecture = django_filters.ModelChoiceFilter(
-        field_name="county__prefecture",
-        queryset=Division.objects.none(),
-        to_field_name="code",
-        label=_("Prefecture"),
-        empty_label=_("Any prefecture"),
-        error_messages={"invalid_choice": AREA_ERROR},
-    )
-    county = django_filters.ModelChoiceFilter(
-        field_name="county",
-        queryset=Division.objects.none(),
-        to_field_name="code",
-        label=_("County"),
-        empty_label=_("Any county"),
-        error_messages={"invalid_choice": AREA_ERROR},
-    )
+    province = area_filter("county__province", _("Province"), _("Any province"))
+    prefecture = area_filter("county__prefecture", _("Prefecture"), _("Any prefecture"))
+    county = area_filter("county", _("County"), _("Any county"))
     school = SchoolFilter(label=_("School"))
     grade = django_filters.ChoiceFilter(choices=GRADE_CHOICES, label=_("Grade"), empty_label=_("Any grade"))
     flag = django_filters.MultipleChoiceFilter(
