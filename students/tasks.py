@@ -75,10 +75,11 @@ def _lost_jobs():
     )
 
 
-def fail_lost_jobs() -> int:
-    """Mark the running jobs whose worker was lost (no heartbeat for stopped_after()) as failed."""
-    lost = list(_lost_jobs().values_list("pk", flat=True))
-    return LedgerJob.objects.filter(pk__in=lost, status=JobStatus.RUNNING).update(
+def fail_lost_jobs(*, pk: int | None = None) -> int:
+    """Mark the running jobs whose worker was lost (no heartbeat for stopped_after()) as failed: every one, or
+    only job `pk`; how many."""
+    lost = _lost_jobs() if pk is None else _lost_jobs().filter(pk=pk)
+    return LedgerJob.objects.filter(pk__in=list(lost.values_list("pk", flat=True)), status=JobStatus.RUNNING).update(
         status=JobStatus.FAILED,
         error=_("Stopped before finishing: its worker was stopped or lost. Start it again."),
         finished_at=timezone.now(),
@@ -128,8 +129,7 @@ class _ProgressWriter:
 
 def job_as_it_stands(job: LedgerJob) -> LedgerJob:
     """The job, marked failed if its worker was lost mid-run (it would otherwise show as running until the sweep)."""
-    if job.status == JobStatus.RUNNING and _lost_jobs().filter(pk=job.pk).exists():
-        fail_lost_jobs()
+    if job.status == JobStatus.RUNNING and fail_lost_jobs(pk=job.pk):
         job.refresh_from_db()
     return job
 
