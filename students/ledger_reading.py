@@ -1,35 +1,45 @@
-"""Reading ledger spreadsheets: XLSX (openpyxl, read-only) or CSV in UTF-8, GBK or GB18030, and their cells.
+"""Reading ledger spreadsheets: XLSX (students.xlsx_reading) or CSV in UTF-8, GBK or GB18030, and their cells.
 
-Cells are read strictly: an ID number that arrived as a number is an error that says so, never a
-silently converted value; dates are read in the forms county offices write them.
+Files are read as streams, within the limits of students.import_limits: a file past one is refused as soon as
+the reading meets it, never read whole. Cells are read strictly: an ID number that arrived as a number is an
+error that says so, never a silently converted value; a formula saved without its result is an error naming
+the cell, never a blank; dates are read in the forms county offices write them.
 """
 
 import codecs
 import csv
 import datetime
-import io
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 
+from .import_limits import FileProblem, Limits
 from .ledger_columns import NO, YES, match_headers, normalise
 from .spreadsheets import unescape
+from .xlsx_reading import FormulaWithoutValue, declared_rows, open_workbook, worksheet_rows
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
-class FileProblem(Exception):
-    """The file as a whole cannot be read as a ledger (no header, wrong type, unknown encoding)."""
-
-
 class CellError(Exception):
     pass
+
+
+def formula_problem(cell: FormulaWithoutValue) -> CellError:
+    """What a row's problem says of a formula cell saved without its result: the cell, and what to do."""
+    return CellError(
+        _(
+            "Cell %(cell)s holds a formula (%(formula)s) saved without its result. Open the file in Excel or WPS "
+            "and save it again, or paste the values in place of the formulas."
+        )
+        % {"cell": cell.coordinate, "formula": str.__str__(cell)}
+    )
 
 
 # Reading files ---------------------------------------------------------------------------------------
@@ -42,69 +52,144 @@ class Sheet:
     encoding: str = ""
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the name of its encoding: UTF-8 (with or without BOM), GBK or GB18030."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 (BOM)"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "UTF-16"
-    # GB18030 is a superset of GBK (the same bytes mean the same characters): one decoder reads both,
-    # and reads correctly the rare characters in names that GBK lacks (䶮, 𬌗).
-    for encoding, name in (("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030")):
+def _limited(rows: Iterator[tuple[int, list]], limits: Limits) -> Iterator[tuple[int, list]]:
+    """The rows, refused as soon as one passes a limit: rows with content, columns with content, a cell's length."""
+    seen = 0
+    for number, cells in rows:
+        while cells and cells[-1] in (None, ""):
+            cells.pop()
+        if not cells:
+            yield number, cells
+            continue
+        seen += 1
+        if seen > limits.rows + 1:  # the header, then the rows
+            raise limits.too_many_rows()
+        if len(cells) > limits.columns:
+            raise limits.too_many_columns(_("Row %(row)s") % {"row": number})
+        for position, cell in enumerate(cells):
+            if type(cell) is str and len(cell) > limits.cell_chars:
+                raise limits.cell_too_long(f"{get_column_letter(position + 1)}{number}", len(cell))
+        yield number, cells
+
+
+def _detect_encoding(path: Path) -> tuple[str, str, int]:
+    """The codec and name of a CSV file's text encoding, and its number of lines, read in chunks (one pass each)."""
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+    if start.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", "UTF-8 (BOM)")]
+    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = [("utf-16", "UTF-16")]
+    else:
+        # GB18030 is a superset of GBK (the same bytes mean the same characters): one decoder reads both,
+        # and reads correctly the rare characters in names that GBK lacks (䶮, 𬌗).
+        candidates = [("utf-8", "UTF-8"), ("gb18030", "GBK/GB18030")]
+    for codec, name in candidates:
+        decoder = codecs.getincrementaldecoder(codec)()
+        lines = 0
         try:
-            return raw.decode(encoding), name
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    decoder.decode(chunk)
+                    lines += chunk.count(b"\n")
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return codec, name, lines
     raise FileProblem(_("The file's text encoding is not UTF-8, GBK or GB18030. Save it as CSV (UTF-8) or XLSX."))
 
 
-def _csv_sheet(raw: bytes) -> Sheet:
-    text, encoding = decode(raw)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    lines = text.splitlines()
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return Sheet(((number, row) for number, row in enumerate(reader, start=1)), len(lines), encoding)
+def _bounded_lines(handle, longest: int) -> Iterator[str]:
+    """The file's lines, none longer than `longest` characters: a line of hundreds of megabytes is never read whole."""
+    number = 0
+    while line := handle.readline(longest + 1):
+        number += 1
+        if len(line) > longest and not line.endswith("\n"):
+            raise FileProblem(
+                _("Line %(line)s is longer than %(limit)s characters: this is not a ledger file.")
+                % {"line": number, "limit": f"{longest:,}"}
+            )
+        yield line
 
 
 @contextmanager
-def open_sheet(path: str | Path, name: str = "") -> Iterator[Sheet]:
-    """The rows of an XLSX (first sheet with ledger headers) or CSV file, numbered as the spreadsheet shows."""
+def _csv_sheet(path: Path, limits: Limits) -> Iterator[Sheet]:
+    if path.stat().st_size > limits.unpacked_bytes:
+        raise limits.too_large()
+    codec, name, lines = _detect_encoding(path)
+    with open(path, encoding=codec, newline="") as handle:
+        longest = limits.columns * (limits.cell_chars + 3) + 2
+        first_line = handle.readline(longest)
+        delimiter = max((",", "\t", ";"), key=first_line.count)
+        handle.seek(0)
+        reader = csv.reader(_bounded_lines(handle, longest), delimiter=delimiter)
+
+        def rows() -> Iterator[tuple[int, list]]:
+            try:
+                yield from enumerate(reader, start=1)
+            except csv.Error as error:
+                raise FileProblem(
+                    _("Row %(row)s cannot be read as CSV (%(error)s).") % {"row": reader.line_num, "error": error}
+                ) from None
+
+        yield Sheet(_limited(rows(), limits), lines, name)
+
+
+@contextmanager
+def open_sheet(path: str | Path, name: str = "", limits: Limits | None = None) -> Iterator[Sheet]:
+    """The rows of an XLSX (first sheet with ledger headers) or CSV file, numbered as the spreadsheet shows.
+
+    A file past one of the limits (students.import_limits, the settings' by default) raises FileProblem as soon as
+    the reading meets it.
+    """
+    limits = limits or Limits.from_settings()
     suffix = Path(name or str(path)).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:
-            raise FileProblem(
-                _("The file could not be opened as an Excel workbook (%(error)s).") % {"error": error}
-            ) from None
-        try:
-            sheet = _pick_worksheet(workbook)
-            total = max((sheet.max_row or 1) - 1, 1)
-            rows = ((number, list(row)) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1))
-            yield Sheet(rows, total)
-        finally:
-            workbook.close()
+        with _xlsx_sheet(Path(path), limits) as sheet:
+            yield sheet
     elif suffix in (".csv", ".txt"):
-        yield _csv_sheet(Path(path).read_bytes())
+        with _csv_sheet(Path(path), limits) as sheet:
+            yield sheet
     elif suffix == ".xls":
         raise FileProblem(_("Old Excel files (.xls) cannot be read: save the file as .xlsx or .csv."))
     else:
         raise FileProblem(_("Upload an .xlsx or a .csv file."))
 
 
-def _pick_worksheet(workbook):
+@contextmanager
+def _xlsx_sheet(path: Path, limits: Limits) -> Iterator[Sheet]:
+    with open(path, "rb") as handle:
+        try:
+            workbook = open_workbook(handle, limits)
+        except FileProblem:
+            raise
+        except Exception as error:
+            raise FileProblem(
+                _("The file could not be opened as an Excel workbook (%(error)s).") % {"error": error}
+            ) from None
+        try:
+            sheet = _pick_worksheet(workbook, limits)
+            yield Sheet(_limited(worksheet_rows(sheet, limits), limits), declared_rows(sheet, limits))
+        finally:
+            workbook.close()
+
+
+def _pick_worksheet(workbook, limits: Limits):
     for sheet in workbook.worksheets:
-        for row in sheet.iter_rows(max_row=10, values_only=True):
-            if len(match_headers(list(row))[0]) >= 3:
+        for number, cells in _limited(worksheet_rows(sheet, limits), limits):
+            if len(match_headers(cells)[0]) >= 3:
                 return sheet
+            if number >= 10:
+                break
     return workbook.worksheets[0]
 
 
-def find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list]:
-    """The first row (of the first ten) that names at least three of the ledger's columns."""
+def find_header(rows: Iterator[tuple[int, list]], recognised: Callable[[list], int] | None = None) -> tuple[int, list]:
+    """The first row (of the first ten) that names at least three of the ledger's columns (`recognised`: how many
+    a row names, by default the ledger's own spellings)."""
+    recognised = recognised or (lambda cells: len(match_headers(cells)[0]))
     for number, cells in rows:
-        if len(match_headers(cells)[0]) >= 3:
+        if recognised(cells) >= 3:
             return number, cells
         if number >= 10:
             break
@@ -141,6 +226,8 @@ def text_value(cell) -> str:
 
 
 def read_id(cell) -> str:
+    if type(cell) is FormulaWithoutValue:
+        raise formula_problem(cell)
     if isinstance(cell, (int, float)) and not isinstance(cell, bool):
         raise CellError(
             _(
@@ -175,6 +262,8 @@ def _serial_date(number: float) -> datetime.date:
 
 
 def read_date(cell) -> datetime.date | None:
+    if type(cell) is FormulaWithoutValue:
+        raise formula_problem(cell)
     if cell is None or cell == "":
         return None
     if isinstance(cell, datetime.datetime):
@@ -200,6 +289,8 @@ def read_date(cell) -> datetime.date | None:
 
 
 def read_bool(cell) -> bool:
+    if type(cell) is FormulaWithoutValue:
+        raise formula_problem(cell)
     if isinstance(cell, bool):
         return cell
     text = normalise(text_value(cell))
@@ -211,6 +302,8 @@ def read_bool(cell) -> bool:
 
 
 def read_grade(cell) -> int | None:
+    if type(cell) is FormulaWithoutValue:
+        raise formula_problem(cell)
     text = unicodedata.normalize("NFKC", text_value(cell)).replace(" ", "")
     if not text:
         return None

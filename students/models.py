@@ -408,6 +408,18 @@ class LedgerJob(models.Model):
     sent_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
     # Written every few seconds while a worker works on the job (dropout_ledger.heartbeat).
     heartbeat_at = models.DateTimeField(_("last sign of its worker"), null=True, blank=True)
+    # Every problem a check found, one JSON object a line (students.import_problems): a report may hold a hundred
+    # thousand problems, which `report` (read with the job) would carry into every page and progress poll.
+    report_file = models.FileField(_("problem report"), upload_to="jobs/reports/%Y/%m/", blank=True)
+    # The import a check's confirmation started: one at most per check, however often "Import now" is pressed.
+    checked_by = models.OneToOneField(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmed_import",
+        verbose_name=_("the check it imports"),
+    )
 
     class Meta:
         verbose_name = _("ledger job")
@@ -429,6 +441,35 @@ class LedgerJob(models.Model):
         if (self.counts or {}).get("problems"):
             return str(_("Check found problems") if dry_run else _("Import found problems: nothing imported"))
         return str(_("Check finished") if dry_run else _("Import finished"))
+
+
+class ImportMapping(models.Model):
+    """How a county's own spreadsheets name the fields and values (students.import_mapping): saved when an official
+    confirms a check's mapping, offered to every later check of the county, seen and edited by its officials."""
+
+    LEDGER = "ledger"
+
+    county = models.ForeignKey(Division, models.CASCADE, related_name="+", verbose_name=_("county"))
+    purpose = models.CharField(_("kind of file"), max_length=16, default=LEDGER)
+    headings = models.JSONField(_("headings"), default=dict, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last changed by"),
+    )
+    updated_at = models.DateTimeField(_("last changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [models.UniqueConstraint(fields=["county", "purpose"], name="one_import_mapping_per_county")]
+
+    def __str__(self) -> str:
+        return f"{self.county} · {self.purpose}"
 
 
 class DisclosurePurpose(models.TextChoices):

@@ -12,7 +12,7 @@ version is refused (StaleCaseError), a visit to a case closed meanwhile is refus
 import csv
 import datetime
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -983,14 +983,21 @@ def _student_values(student: BulkStudent) -> tuple:
 
 
 @transaction.atomic
-def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], user=None, note: str = "") -> int:
+def ledger_bulk_write(
+    *,
+    students: list[BulkStudent],
+    cases: list[BulkCase],
+    user=None,
+    note: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Create and update many students and cases at once, recording every status change as an event.
 
     The rules are those of case_open and case_change_status; the writes are COPY and set-based
     UPDATEs in one transaction. Each child updated gets an IdentityChange (source: import) with the old
     and new value of every detail that changed, all of them in one COPY. The caller has checked that the
     importing county holds those children (students.access.may_change_identity). Returns the number of
-    events recorded.
+    events recorded. `progress(done, total)` is told the rows written as they go.
     """
     events_by_case = [(case, _bulk_apply_rules(case)) for case in cases]
     now = timezone.now().isoformat()  # formatted once, not once per row
@@ -999,6 +1006,29 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
     changed_students = [student for student in students if student.pk is not None and student.changed]
     new_cases = [case for case in cases if case.pk is None]
     changed_cases = [case for case in cases if case.pk is not None and (case.changed or case.steps)]
+class _WriteProgress:
+    """Rows written so far of a bulk write, reported every few thousand as (done, total)."""
+
+    EVERY = 2000
+
+    def __init__(self, report: Callable[[int, int], None] | None, total: int):
+        self.report = report or (lambda done, total: None)
+        self.total = total
+        self.done = 0
+
+    def counted(self, rows: Iterable) -> Iterator:
+        """The rows, each counted as COPY takes it (so the count follows the database, not a buffer)."""
+        for row in rows:
+            self.done += 1
+            if self.done % self.EVERY == 0:
+                self.report(self.done, self.total)
+            yield row
+
+    def add(self, count: int) -> None:
+        self.done += count
+        self.report(self.done, self.total)
+
+
     with connection.cursor() as cursor:
         for student, pk in zip(new_students, _reserve_ids(cursor, "students_student", len(new_students)), strict=True):
             student.pk = pk
@@ -1008,7 +1038,7 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             cursor,
             "students_student",
             ("id", *STUDENT_COLUMNS, "created_at"),
-            ((student.pk, *_student_values(student), now) for student in new_students),
+            written.counted((student.pk, *_student_values(student), now) for student in new_students),
         )
         _update_rows(
             cursor,
@@ -1016,6 +1046,10 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             STUDENT_COLUMNS,
             [(student.pk, *_student_values(student)) for student in changed_students],
         )
+    events_total = sum(len(case_events) for _case, case_events in events_by_case)
+    written = _WriteProgress(
+        progress, len(new_students) + len(changed_students) + len(new_cases) + len(changed_cases) + events_total
+    )
         copy_rows(
             cursor,
             "students_dropoutcase",
@@ -1029,10 +1063,11 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
                 "updated_at",
                 *CASE_COLUMNS,
             ),
-            (
+            written.counted(
                 (
                     case.pk,
                     case.student.pk,
+        written.add(len(changed_students))
                     case.county_id,
                     case.dropout_date,
                     case.previous_case.pk if isinstance(case.previous_case, BulkCase) else case.previous_case,
@@ -1052,7 +1087,7 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
         events = [
             (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
         ]
-        copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, events)
+        copy_rows(cursor, "students_caseevent", EVENT_COLUMNS, written.counted(events))
         copy_rows(
             cursor,
             "students_identitychange",
@@ -1066,6 +1101,7 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
 
     def touch(county_id: int, day: datetime.date | None) -> None:
         if day is not None:
+        written.add(len(changed_cases))
             first_days[county_id] = min(day, first_days.get(county_id, day))
 
     for case in cases:
@@ -1078,3 +1114,4 @@ def ledger_bulk_write(*, students: list[BulkStudent], cases: list[BulkCase], use
             touch(county_id, day)
     correction_record(first_days)
     return len(events)
+    written.add(0)

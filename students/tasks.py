@@ -17,7 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -111,20 +111,35 @@ def send_waiting_jobs_at_start(**_kwargs) -> None:
 
 
 class _ProgressWriter:
-    """Writes a job's progress (percent) as rows are read; the reading is most of an import's work."""
+    """Writes a job's progress (percent) as rows are read and written; 100 is written when the job is done.
 
-    def __init__(self, job: LedgerJob, share: int = 90):
+    It writes through a connection of its own: an import writes its rows in one transaction, into which the job's
+    page could not see (and a COPY under way leaves its connection no room for another statement).
+    """
+
+    def __init__(self, job: LedgerJob, share: int = 99):
         self.job_id = job.pk
         self.share = share
         self.last = 0.0
         self.written = -1
+        self.connection = None
 
     def __call__(self, done: int, total: int) -> None:
         percent = min(self.share, int(self.share * done / max(total, 1)))
         now = time.monotonic()
         if percent != self.written and (now - self.last >= PROGRESS_INTERVAL or done >= total):
-            LedgerJob.objects.filter(pk=self.job_id).update(progress=percent)
+            self.write(percent)
             self.written, self.last = percent, now
+
+    def write(self, percent: int) -> None:
+        if self.connection is None:
+            self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {LedgerJob._meta.db_table} SET progress = %s WHERE id = %s", [percent, self.job_id])
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
 
 
 def job_as_it_stands(job: LedgerJob) -> LedgerJob:
@@ -172,23 +187,37 @@ def run_ledger_job(job_id: int) -> None:
     job.status = JobStatus.SUCCEEDED
     job.progress = 100
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "progress", "counts", "report", "output_file", "finished_at"])
+    job.save(update_fields=["status", "progress", "counts", "report", "output_file", "report_file", "finished_at"])
 
 
 def _run_import(job: LedgerJob) -> None:
+    from .import_problems import PROBLEMS_LISTED, report_save
+    from .import_rows import mapping_offer
     from .importing import import_ledger
 
-    result = import_ledger(
-        job.input_file.path,
-        county=job.county,
-        user=job.requested_by,
-        dry_run=bool(job.params.get("dry_run")),
-        filename=job.params.get("filename") or Path(job.input_file.name).name,
-        progress=_ProgressWriter(job),
-        job_id=job.pk,
-    )
+    progress = _ProgressWriter(job)
+    try:
+        result = import_ledger(
+            job.input_file.path,
+            county=job.county,
+            user=job.requested_by,
+            dry_run=bool(job.params.get("dry_run")),
+            filename=job.params.get("filename") or Path(job.input_file.name).name,
+            progress=progress,
+            job_id=job.pk,
+        )
+    finally:
+        progress.close()
     job.counts = {**result.counts(), "dry_run": result.dry_run, "encoding": result.encoding}
-    job.report = {"problems": [p.as_dict() for p in result.problems], "warnings": result.warnings}
+    # The job's row keeps the summary; the problems themselves go to the report file.
+    job.report = {
+        "groups": result.groups(),
+        "warnings": result.warnings,
+        "listed": min(len(result.problems), PROBLEMS_LISTED),
+        "unknown": mapping_offer(result.unknown_headings, result.unknown_values),
+    }
+    if result.problems:
+        report_save(job.report_file, result.problems, f"problems-{job.pk}.jsonl")
 
 
 def _run_export(job: LedgerJob) -> None:

@@ -4,6 +4,7 @@ from counties.models import Role
 from counties.roles import requires_role
 
 from . import views, views_jobs
+from .views import import_mapping
 
 app_name = "students"
 
@@ -43,6 +44,9 @@ urlpatterns = [
     # Spreadsheet import and export, their background jobs (students.views_jobs).
     path("import/template/", views_jobs.import_template, name="import-template"),
     path("import/<str:county_code>/", views_jobs.import_upload, name="import-upload"),
+    # How the county's own spreadsheets name the fields and values (students.views.import_mapping).
+    path("import/<str:county_code>/mapping/", import_mapping.import_mapping_edit, name="import-mapping"),
+    path("jobs/<int:pk>/mapping/", import_mapping.import_mapping_confirm, name="import-mapping-confirm"),
     path("jobs/<int:pk>/", views_jobs.job_detail, name="job-detail"),
     path("jobs/<int:pk>/status/", views_jobs.job_status, name="job-status"),
     path("jobs/<int:pk>/confirm/", views_jobs.import_confirm, name="import-confirm"),

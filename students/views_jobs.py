@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,6 +36,8 @@ from .exporting import (
     template_workbook,
 )
 from .filters import CaseFilter
+from .forms_mapping import mapping_form_for
+from .import_problems import PROBLEMS_LISTED, report_problems
 from .models import DisclosurePurpose, JobKind, JobStatus, LedgerJob
 from .spreadsheets import csv_lines, write_csv, write_xlsx
 from .tasks import enqueue_job, job_as_it_stands
@@ -43,7 +45,7 @@ from .views.paging import page_from, pager
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# A page of a check's problems on its job page, and of the user's recent imports (paged: a file may hold thousands).
+# A page of a check's problems on its job page (of the first PROBLEMS_LISTED), and of the user's recent imports.
 PROBLEMS_SHOWN = 200
 RECENT_SHOWN = 10
 
@@ -78,15 +80,27 @@ def _county_for_import(user, code: str):
     return county
 
 
-def _job_for_user(user, pk: int) -> LedgerJob:
-    """A job the user asked for (administrators: any job); any other job does not exist for them."""
+def _jobs_for_user(user):
+    """The jobs the user asked for (administrators: every job); any other job does not exist for them."""
     jobs = LedgerJob.objects.select_related("county", "requested_by")
     if not (user.is_superuser or user.role == Role.ADMIN):
         jobs = jobs.filter(requested_by=user)
+    return jobs
+
+
+def _job_for_user(user, pk: int, *, jobs=None) -> LedgerJob:
     try:
-        return job_as_it_stands(jobs.get(pk=pk))
+        return job_as_it_stands((jobs if jobs is not None else _jobs_for_user(user)).get(pk=pk))
     except LedgerJob.DoesNotExist:
         raise Http404 from None
+
+
+def job_problems_of(job: LedgerJob, *, limit: int | None = None) -> list[dict]:
+    """The problems a job found, from its report file (a job of before the report files: from its row)."""
+    if job.report_file:
+        return list(report_problems(job.report_file, limit=limit))
+    report = job.report if isinstance(job.report, dict) else {"problems": job.report or []}
+    return report.get("problems", [])[:limit]
 
 
 # Import -------------------------------------------------------------------------------------------
@@ -123,7 +137,8 @@ def import_upload(request, county_code: str):
 @login_required
 @require_POST
 def import_confirm(request, pk: int):
-    """Import for real a file whose dry run found no problems."""
+    """Import for real a file whose dry run found no problems: once per check. A second confirmation (a second
+    click, a second tab, the same form sent twice at once) shows the import the first one started."""
     checked = _job_for_user(request.user, pk)
     county = _county_for_import(request.user, checked.county.code)
     ready = (
@@ -134,15 +149,24 @@ def import_confirm(request, pk: int):
     )
     if not ready:
         raise PermissionDenied(_("Only a file whose check found no problems can be imported."))
-    with transaction.atomic():
-        job = LedgerJob.objects.create(
-            kind=JobKind.IMPORT,
-            requested_by=request.user,
-            county=county,
-            input_file=checked.input_file.name,
-            params={**checked.params, "dry_run": False, "language": get_language(), "checked_by_job": checked.pk},
-        )
-        enqueue_job(job)
+    try:
+        with transaction.atomic():
+            # The check's row lock makes confirmations of one check wait for each other; the one-to-one
+            # checked_by refuses a second import even without it.
+            LedgerJob.objects.select_for_update().filter(pk=checked.pk).first()
+            job = LedgerJob.objects.filter(checked_by=checked).first()
+            if job is None:
+                job = LedgerJob.objects.create(
+                    kind=JobKind.IMPORT,
+                    requested_by=request.user,
+                    county=county,
+                    input_file=checked.input_file.name,
+                    checked_by=checked,
+                    params={**checked.params, "dry_run": False, "language": get_language()},
+                )
+                enqueue_job(job)
+    except IntegrityError:
+        job = LedgerJob.objects.get(checked_by=checked)
     return redirect("students:job-detail", pk=job.pk)
 
 
@@ -162,8 +186,8 @@ def import_template(request):
 def job_detail(request, pk: int):
     job = _job_for_user(request.user, pk)
     disclosure = disclosure_for(request.user)
-    report = job.report if isinstance(job.report, dict) else {"problems": job.report or [], "warnings": []}
-    problems = report.get("problems", [])
+    report = job.report if isinstance(job.report, dict) else {}
+    problems = job_problems_of(job, limit=PROBLEMS_LISTED)
     page = Paginator(problems, PROBLEMS_SHOWN).get_page(request.GET.get("page"))
     _log_problems_shown(request.user, disclosure, page.object_list, detail=f"job {job.pk}, page {page.number}")
     return render(
@@ -175,12 +199,16 @@ def job_detail(request, pk: int):
             "problems": _problems_as_seen(disclosure, page.object_list),
             "problems_pager": pager(request, page, anchor="problems"),
             "warnings": report.get("warnings", []),
+            "groups": _groups_as_seen(disclosure, report.get("groups", [])),
+            "listed": len(problems),
+            "mapping_form": mapping_form_for(job) if job.status == JobStatus.SUCCEEDED else None,
             "can_confirm": (
                 job.kind == JobKind.IMPORT
                 and job.params.get("dry_run")
                 and job.status == JobStatus.SUCCEEDED
-                and not problems
+                and not job.counts.get("problems")
             ),
+            "confirmed": getattr(job, "confirmed_import", None) if job.params.get("dry_run") else None,
             "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
         },
     )
@@ -189,7 +217,8 @@ def job_detail(request, pk: int):
 @login_required
 @require_GET
 def job_status(request, pk: int):
-    job = _job_for_user(request.user, pk)
+    # Polled every second while a job runs: read without its report.
+    job = _job_for_user(request.user, pk, jobs=_jobs_for_user(request.user).defer("report"))
     return JsonResponse(
         {
             "id": job.pk,
@@ -218,8 +247,7 @@ def job_problems(request, pk: int, fmt: str):
     """The problems a check found, one row per problem, as XLSX or CSV."""
     job = _job_for_user(request.user, pk)
     disclosure = disclosure_for(request.user)
-    report = job.report if isinstance(job.report, dict) else {"problems": job.report or []}
-    problems = _problems_as_seen(disclosure, report.get("problems", []))
+    problems = _problems_as_seen(disclosure, job_problems_of(job))
     header = [_("Row"), _("Column"), _("Value"), _("Problem")]
     rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in problems]
     _log_problems_shown(request.user, disclosure, problems, detail=f"job {job.pk}")
@@ -233,6 +261,13 @@ def job_problems(request, pk: int, fmt: str):
         content_type = "text/csv; charset=utf-8"
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
+
+
+def _groups_as_seen(disclosure, groups: list[dict]) -> list[dict]:
+    """The problems' groups as the user may see them: an example message may quote a cell."""
+    if not disclosure.masked:
+        return groups
+    return [{**group, "example": disclosure.text(group.get("example") or "")} for group in groups]
 
 
 def _problems_as_seen(disclosure, problems: list[dict]) -> list[dict]:

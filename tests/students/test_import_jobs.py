@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,7 +170,12 @@ def test_a_running_job_records_when_it_started(area, users, tmp_path):
     assert job.started_at is not None and job.started_at <= job.finished_at
 
 
-def test_the_import_task_updates_the_progress_as_rows_are_read(area, users, tmp_path, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_the_import_task_updates_the_progress_as_rows_are_read_and_written(area, users, tmp_path, monkeypatch):
+    """Progress is written through a connection of its own, which a poller sees while the import's transaction
+    is still open: the job must be committed for it (transaction=True)."""
+    from students import import_rows, services
+
     rows = [ledger_row(area["school"], n) for n in range(50)]
     job = LedgerJob.objects.create(
         kind=JobKind.IMPORT,
@@ -179,18 +185,30 @@ def test_the_import_task_updates_the_progress_as_rows_are_read(area, users, tmp_
     )
     job.input_file.save("ledger.csv", io.BytesIO(write_csv(tmp_path / "ledger.csv", rows).read_bytes()))
     seen = []
-    write_progress = tasks._ProgressWriter.__call__
+    write_progress = tasks._ProgressWriter.write
+    poller = connections.create_connection(DEFAULT_DB_ALIAS)  # reads as the job's page would, meanwhile
 
-    def recording(writer, done, total):
-        write_progress(writer, done, total)
-        seen.append(LedgerJob.objects.get(pk=job.pk).progress)
+    def recording(writer, percent):
+        write_progress(writer, percent)
+        with poller.cursor() as cursor:
+            cursor.execute("SELECT progress FROM students_ledgerjob WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone()[0])
 
-    monkeypatch.setattr(tasks._ProgressWriter, "__call__", recording)
+    monkeypatch.setattr(tasks._ProgressWriter, "write", recording)
     monkeypatch.setattr(tasks, "PROGRESS_INTERVAL", 0)
-    monkeypatch.setattr(importing, "PROGRESS_EVERY", 10)
-    tasks.run_ledger_job(job.pk)
+    monkeypatch.setattr(import_rows, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(services._WriteProgress, "EVERY", 10)
+    try:
+        tasks.run_ledger_job(job.pk)
+    finally:
+        poller.close()
     job.refresh_from_db()
-    assert seen == [18, 36, 54, 72, 90, 90]
+    # Reading is the first half of an import's rows, writing the second: the bar moves through both.
+    assert seen == sorted(seen)
+    reading = [percent for percent in seen if percent < 50]
+    writing = [percent for percent in seen if 50 <= percent < 99]
+    assert len(reading) >= 4 and len(writing) >= 4, seen
+    assert seen[-1] == 99
     assert (job.status, job.progress, job.counts["created"]) == (JobStatus.SUCCEEDED, 100, 50)
 
 
@@ -251,7 +269,7 @@ def test_the_command_checks_then_imports_with_a_progress_display(area, tmp_path,
 
 def test_the_command_refuses_a_file_with_problems_and_writes_the_report(area, tmp_path):
     path = write_csv(tmp_path / "bad.csv", [ledger_row(area["school"], 1, grade=11)])
-    with pytest.raises(CommandError, match="1 problems in 1 rows of 1: nothing imported"):
+    with pytest.raises(CommandError, match="1 problem in 1 row of 1: nothing imported"):
         call_command(
             "import_ledger",
             str(path),
