@@ -10,7 +10,11 @@ tables, in one transaction, also rolled back.
 import csv
 import datetime
 import io
+import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 from django.db import connection, transaction
@@ -22,9 +26,10 @@ from students.identifiers import id_check_char
 from students.importing import import_ledger
 from students.ledger_columns import BY_KEY
 from students.models import Student
+from students.spreadsheets import write_xlsx
 
 from . import personas
-from .results import Result, at_least
+from .results import Result, at_least, at_most
 from .timing import measure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -107,14 +112,35 @@ def generate_rows(county, count: int, *, seed: int = 2019, today: datetime.date 
 
 
 def write_file(rows: list[dict], path: Path) -> Path:
-    """The rows as a CSV in the template's layout, with the template's Chinese headers."""
+    """The rows in the template's layout, with the template's Chinese headers: CSV, or XLSX for a .xlsx path."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    header = [BY_KEY[key].zh for key in FILE_COLUMNS]
+    if path.suffix == ".xlsx":
+        with open(path, "wb") as handle:
+            write_xlsx(handle, header, ([row[key] for key in FILE_COLUMNS] for row in rows), title="ledger")
+        return path
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([BY_KEY[key].zh for key in FILE_COLUMNS])
+        writer.writerow(header)
         for row in rows:
             writer.writerow([row[key] for key in FILE_COLUMNS])
     return path
+
+
+CHECK_MEMORY_MB = 500  # what a worker may take to check a file of the benchmark's size
+
+
+def check_memory(path: Path, county) -> dict:
+    """The peak memory of checking the file, in a fresh process (bench.check_memory) against this database."""
+    answer = subprocess.run(
+        [sys.executable, "-m", "bench.check_memory", str(path), "--county", county.code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
 def _text(values) -> str:
@@ -222,6 +248,7 @@ def collect(options: dict) -> dict:
     print(f"    generating {count:,} rows for {county}", flush=True)
     rows = generate_rows(county, count)
     path = write_file(rows, DATA_DIR / f"import_{county.code}_{count}.csv")
+    workbook = write_file(rows, DATA_DIR / f"import_{county.code}_{count}.xlsx")
     with connection.cursor() as cursor:
         student_ids = _reserve_ids(cursor, "students_student", count)
         case_ids = _reserve_ids(cursor, "students_dropoutcase", count)
@@ -250,6 +277,9 @@ def collect(options: dict) -> dict:
     print("    import (every check on)", flush=True)
     import_timing = measure(run_import, repeat=repeat, warmup=warmup)
     print(f"      {import_timing.median:.2f} s", flush=True)
+    print("    peak memory of a check, CSV and XLSX, each in a process of its own", flush=True)
+    memory = {file.suffix[1:]: check_memory(file, county) for file in (path, workbook)}
+    print(f"      {memory}", flush=True)
     # The rolled-back rows stay in the tables and their indexes until vacuumed: clear them now, or the
     # county's pages would be measured over hundreds of thousands of dead rows.
     with connection.cursor() as cursor:
@@ -264,6 +294,7 @@ def collect(options: dict) -> dict:
         "import_counts": outcomes[-1],
         "import_runs": list(import_timing.runs),
         "copy_runs": list(copy_timing.runs),
+        "check_memory": memory,
     }
 
 
@@ -281,5 +312,22 @@ def results(figures: dict) -> list[Result]:
                 f"{figures['county']}: import {figures['import_seconds']:.2f} s, COPY {figures['copy_seconds']:.2f} s "
                 "(students, cases and first events)"
             ),
+        ),
+        *check_memory_results(rows, figures.get("check_memory", {})),
+    ]
+
+
+def check_memory_results(rows: int, memory: dict) -> list[Result]:
+    """The peak memory of a check of the file, beside the process's before it; the target bounds the peak."""
+    return [
+        Result(
+            f"check of a {rows:,}-row {kind.upper()} file, peak memory",
+            figures["peak_mb"],
+            "MB",
+            "the same process before the check",
+            figures["before_mb"],
+            at_most(CHECK_MEMORY_MB, of="value"),
+            note=f"{figures['rows']:,} rows checked in {figures['seconds']:.1f} s, {figures['problems']} problems",
         )
+        for kind, figures in memory.items()
     ]

@@ -86,8 +86,8 @@ class SavedMappingForm(_EntriesForm):
     """The county's saved mapping: each heading and value may be changed or forgotten."""
 
     def __init__(self, *args, mapping: Mapping, **kwargs):
-        headings = list(mapping.headings.items())
-        values = {key: list(entries.items()) for key, entries in mapping.values.items()}
+        headings = sorted(mapping.headings.items())  # in one order, whatever order the database keeps them in
+        values = {key: sorted(entries.items()) for key, entries in sorted(mapping.values.items())}
         super().__init__(*args, headings=headings, values=values, **kwargs)
 
     def heading_choices(self) -> list[tuple[str, str]]:

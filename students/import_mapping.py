@@ -114,20 +114,24 @@ def match_headings(cells: list, known: MappingType[str, str], mapping: Mapping |
 
 
 def suggest(text: str, known: MappingType[str, str], *, header: bool = False) -> str:
-    """The field or code whose known spelling is most like `text` (difflib), or IGNORE when none is like it."""
+    """The field or code whose known spellings are most like `text` (difflib), or IGNORE when none is like it.
+
+    Fields are compared by their closest spelling, then by their next closest: 返校时间 is as like 辍学时间 (the
+    dropout date) as 返校日期 (the return date), but the return date's 复学时间 is like it too.
+    """
     clean = normalise_header if header else normalise
-    target = clean(text)
-    best, best_ratio = IGNORE, SIMILAR_ENOUGH
     matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(target)
+    matcher.set_seq2(clean(text))
+    ratios: dict[str, list[float]] = {}
     for spelling, value in known.items():
         matcher.set_seq1(spelling)
-        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
-            continue
-        ratio = matcher.ratio()
-        if ratio > best_ratio or (ratio == best_ratio and best == IGNORE):
-            best, best_ratio = value, ratio
-    return best
+        if matcher.real_quick_ratio() >= SIMILAR_ENOUGH and matcher.quick_ratio() >= SIMILAR_ENOUGH:
+            ratio = matcher.ratio()
+            if ratio >= SIMILAR_ENOUGH:
+                ratios.setdefault(value, []).append(ratio)
+    if not ratios:
+        return IGNORE
+    return max(ratios, key=lambda value: sorted(ratios[value], reverse=True)[:2])
 
 
 # The county's saved mapping ----------------------------------------------------------------------------

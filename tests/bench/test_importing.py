@@ -48,3 +48,35 @@ def test_copy_baseline_loads_the_same_children_cases_and_first_events(area):
     assert {case.student.id_number for case in loaded} == {row["id_number"] for row in rows}
     assert CaseEvent.objects.filter(case__county=county).count() == 30
     assert all(case.reason_detail == "" and case.struck_off_on is None for case in loaded)
+
+
+def test_the_generated_xlsx_passes_every_check_too(area, users, tmp_path):
+    county = area["county"]
+    path = write_file(generate_rows(county, 30, today=TODAY), tmp_path / "ledger.xlsx")
+    result = import_ledger(path, county=county, user=users["county"], filename=path.name, dry_run=True)
+    assert result.problems == [] and result.created == 30
+
+
+def test_the_memory_of_a_check_is_measured_as_the_processs_peak(area, tmp_path):
+    from bench.check_memory import measure
+
+    path = write_file(generate_rows(area["county"], 20, today=TODAY), tmp_path / "ledger.csv")
+    figures = measure(str(path), area["county"])
+    assert (figures["rows"], figures["problems"]) == (20, 0)
+    assert 0 < figures["before_mb"] <= figures["peak_mb"]
+
+
+def test_the_memory_of_a_check_is_judged_by_its_value():
+    from bench.importing import check_memory_results
+
+    memory = {"csv": {"before_mb": 90.0, "peak_mb": 310.0, "seconds": 20.0, "rows": 100_000, "problems": 0}}
+    memory["xlsx"] = {**memory["csv"], "peak_mb": 620.0}
+    results = {r.metric: r for r in check_memory_results(100_000, memory)}
+    csv_result = results["check of a 100,000-row CSV file, peak memory"]
+    assert (csv_result.value, csv_result.unit, csv_result.meets, str(csv_result.target)) == (
+        310.0,
+        "MB",
+        True,
+        "value at most 500",
+    )
+    assert results["check of a 100,000-row XLSX file, peak memory"].meets is False

@@ -1,0 +1,55 @@
+"""The peak memory of checking a ledger file: `python -m bench.check_memory FILE --county CODE`, in a process of its
+own, with DATABASE_URL naming the benchmark database.
+
+A check (the dry run an upload starts) reads every row of the file and holds what it needs to match them against
+the ledger. The process's peak resident set size (ru_maxrss) after the check, beside its peak before it (Django
+loaded, the database connected), is what a worker needs for that file. Printed as one line of JSON.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+
+def peak_mb() -> float:
+    """This process's peak resident set size so far, in MB (Linux reports ru_maxrss in kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(path: str, county) -> dict:
+    """Check the file (a dry run, every check on) and the memory it took: {"before_mb", "peak_mb", ...}."""
+    from students.importing import import_ledger
+
+    before = peak_mb()
+    started = time.perf_counter()
+    result = import_ledger(path, county=county, dry_run=True)
+    return {
+        "before_mb": round(before, 1),
+        "peak_mb": round(peak_mb(), 1),
+        "seconds": round(time.perf_counter() - started, 2),
+        "rows": result.rows,
+        "problems": len(result.problems),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.check_memory")
+    parser.add_argument("file")
+    parser.add_argument("--county", required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from counties.models import Division, Level
+
+    county = Division.objects.get(code=args.county, level=Level.COUNTY)
+    print(json.dumps(measure(args.file, county)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
