@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,7 +37,8 @@ from .exporting import (
 )
 from .filters import CaseFilter
 from .forms_mapping import mapping_form_for
-from .import_problems import PROBLEMS_LISTED, report_problems
+from .import_jobs import import_job_confirm, import_job_problems, import_ready
+from .import_problems import PROBLEMS_LISTED
 from .models import DisclosurePurpose, JobKind, JobStatus, LedgerJob
 from .spreadsheets import csv_lines, write_csv, write_xlsx
 from .tasks import enqueue_job, job_as_it_stands
@@ -95,14 +96,6 @@ def _job_for_user(user, pk: int, *, jobs=None) -> LedgerJob:
         raise Http404 from None
 
 
-def job_problems_of(job: LedgerJob, *, limit: int | None = None) -> list[dict]:
-    """The problems a job found, from its report file (a job of before the report files: from its row)."""
-    if job.report_file:
-        return list(report_problems(job.report_file, limit=limit))
-    report = job.report if isinstance(job.report, dict) else {"problems": job.report or []}
-    return report.get("problems", [])[:limit]
-
-
 # Import -------------------------------------------------------------------------------------------
 
 
@@ -141,32 +134,9 @@ def import_confirm(request, pk: int):
     click, a second tab, the same form sent twice at once) shows the import the first one started."""
     checked = _job_for_user(request.user, pk)
     county = _county_for_import(request.user, checked.county.code)
-    ready = (
-        checked.kind == JobKind.IMPORT
-        and checked.params.get("dry_run")
-        and checked.status == JobStatus.SUCCEEDED
-        and not checked.counts.get("problems")
-    )
-    if not ready:
+    if not import_ready(checked):
         raise PermissionDenied(_("Only a file whose check found no problems can be imported."))
-    try:
-        with transaction.atomic():
-            # The check's row lock makes confirmations of one check wait for each other; the one-to-one
-            # checked_by refuses a second import even without it.
-            LedgerJob.objects.select_for_update().filter(pk=checked.pk).first()
-            job = LedgerJob.objects.filter(checked_by=checked).first()
-            if job is None:
-                job = LedgerJob.objects.create(
-                    kind=JobKind.IMPORT,
-                    requested_by=request.user,
-                    county=county,
-                    input_file=checked.input_file.name,
-                    checked_by=checked,
-                    params={**checked.params, "dry_run": False, "language": get_language()},
-                )
-                enqueue_job(job)
-    except IntegrityError:
-        job = LedgerJob.objects.get(checked_by=checked)
+    job = import_job_confirm(checked=checked, user=request.user, county=county)
     return redirect("students:job-detail", pk=job.pk)
 
 
@@ -187,7 +157,7 @@ def job_detail(request, pk: int):
     job = _job_for_user(request.user, pk)
     disclosure = disclosure_for(request.user)
     report = job.report if isinstance(job.report, dict) else {}
-    problems = job_problems_of(job, limit=PROBLEMS_LISTED)
+    problems = import_job_problems(job, limit=PROBLEMS_LISTED)
     page = Paginator(problems, PROBLEMS_SHOWN).get_page(request.GET.get("page"))
     _log_problems_shown(request.user, disclosure, page.object_list, detail=f"job {job.pk}, page {page.number}")
     return render(
@@ -202,12 +172,7 @@ def job_detail(request, pk: int):
             "groups": _groups_as_seen(disclosure, report.get("groups", [])),
             "listed": len(problems),
             "mapping_form": mapping_form_for(job) if job.status == JobStatus.SUCCEEDED else None,
-            "can_confirm": (
-                job.kind == JobKind.IMPORT
-                and job.params.get("dry_run")
-                and job.status == JobStatus.SUCCEEDED
-                and not job.counts.get("problems")
-            ),
+            "can_confirm": import_ready(job),
             "confirmed": getattr(job, "confirmed_import", None) if job.params.get("dry_run") else None,
             "finished": job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED),
         },
@@ -247,7 +212,7 @@ def job_problems(request, pk: int, fmt: str):
     """The problems a check found, one row per problem, as XLSX or CSV."""
     job = _job_for_user(request.user, pk)
     disclosure = disclosure_for(request.user)
-    problems = _problems_as_seen(disclosure, job_problems_of(job))
+    problems = _problems_as_seen(disclosure, import_job_problems(job))
     header = [_("Row"), _("Column"), _("Value"), _("Problem")]
     rows = [[p.get("row"), p.get("column"), p.get("value"), p.get("message")] for p in problems]
     _log_problems_shown(request.user, disclosure, problems, detail=f"job {job.pk}")

@@ -48,6 +48,7 @@ from counties.models import CountyGroup, CountyGroupMembership, Role
 from reports.models import TotalsRun
 from students import tasks
 from students.choices import DuplicateKind, HandoverReason
+from students.import_jobs import import_job_problems
 from students.ledger_chain import ledger_verify
 from students.merging import students_merge
 from students.models import ClosureReason, DuplicateCandidate, Handover, IdentifierAccess, JobKind, LedgerJob
@@ -208,7 +209,7 @@ def _build_jobs(area: dict, users: dict, children: dict) -> tuple[dict, set[str]
         # A child open in the neighbour county.
         ledger_row(school, 3, name="新来丙", id_number=children["neighbour_a"].id_number),
     ]
-    # Rows that fail on their own are reported before anything is matched against the ledger.
+    # A row that fails on its own beside one matched against the ledger: both reported in the one check.
     bad_rows = [ledger_row(school, 4, name="新来丁", school_code="9999999999"), *probes[:1]]
     uploaded = {str(value) for row in probes + bad_rows for value in row.values()}
     jobs = {}
@@ -594,6 +595,15 @@ PROJECT_MATRIX: dict[str, Entry] = {
         echoes_upload=True,
     ),
     "students:import-confirm": Entry(per_job("students:import-confirm", ("import",)), methods=("post",)),
+    # Headings and the values of fixed lists only: no child's data.
+    "students:import-mapping": Entry(
+        per_division("students:import-mapping", COUNTIES),
+        methods=("get", "post"),
+        opens_for=frozenset({"county", "neighbour_county", "admin"}),
+    ),
+    "students:import-mapping-confirm": Entry(
+        per_job("students:import-mapping-confirm", ("import",)), methods=("post",)
+    ),
     "students:job-problems": Entry(
         lambda w: (
             per_job("students:job-problems", ("import",), "xlsx")(w)
@@ -906,8 +916,8 @@ def test_the_new_case_form_sent_with_another_countys_child_shows_nothing_of_them
 
 def test_the_seeded_ledger_has_what_the_matrix_relies_on(world, django_db_blocker):
     with django_db_blocker.unblock():
-        assert len(world.jobs["import"].report["problems"]) == 3, world.jobs["import"].report
-        assert world.jobs["import_bad_rows"].report["problems"], world.jobs["import_bad_rows"].report
+        assert len(import_job_problems(world.jobs["import"])) == 3, world.jobs["import"].report
+        assert import_job_problems(world.jobs["import_bad_rows"]), world.jobs["import_bad_rows"].report
         assert world.jobs["export_county"].output_file and world.jobs["export_ministry"].output_file
         for label, case in world.cases.items():
             assert world.children[label].name in case.reason_detail

@@ -59,6 +59,8 @@ PROJECT_ROLES = {
     "students:handover-cancel": SCOPED,
     "students:import-template": SCOPED,
     "students:import-upload": SCOPED,
+    "students:import-mapping": SCOPED,
+    "students:import-mapping-confirm": SCOPED,
     "students:job-detail": SCOPED,
     "students:job-status": SCOPED,
     "students:import-confirm": SCOPED,
