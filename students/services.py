@@ -982,6 +982,29 @@ def _student_values(student: BulkStudent) -> tuple:
     )
 
 
+class _WriteProgress:
+    """Rows written so far of a bulk write, reported every few thousand as (done, total)."""
+
+    EVERY = 2000
+
+    def __init__(self, report: Callable[[int, int], None] | None, total: int):
+        self.report = report or (lambda done, total: None)
+        self.total = total
+        self.done = 0
+
+    def counted(self, rows: Iterable) -> Iterator:
+        """The rows, each counted as COPY takes it (so the count follows the database, not a buffer)."""
+        for row in rows:
+            self.done += 1
+            if self.done % self.EVERY == 0:
+                self.report(self.done, self.total)
+            yield row
+
+    def add(self, count: int) -> None:
+        self.done += count
+        self.report(self.done, self.total)
+
+
 @transaction.atomic
 def ledger_bulk_write(
     *,
@@ -1006,29 +1029,10 @@ def ledger_bulk_write(
     changed_students = [student for student in students if student.pk is not None and student.changed]
     new_cases = [case for case in cases if case.pk is None]
     changed_cases = [case for case in cases if case.pk is not None and (case.changed or case.steps)]
-class _WriteProgress:
-    """Rows written so far of a bulk write, reported every few thousand as (done, total)."""
-
-    EVERY = 2000
-
-    def __init__(self, report: Callable[[int, int], None] | None, total: int):
-        self.report = report or (lambda done, total: None)
-        self.total = total
-        self.done = 0
-
-    def counted(self, rows: Iterable) -> Iterator:
-        """The rows, each counted as COPY takes it (so the count follows the database, not a buffer)."""
-        for row in rows:
-            self.done += 1
-            if self.done % self.EVERY == 0:
-                self.report(self.done, self.total)
-            yield row
-
-    def add(self, count: int) -> None:
-        self.done += count
-        self.report(self.done, self.total)
-
-
+    events_total = sum(len(case_events) for _case, case_events in events_by_case)
+    written = _WriteProgress(
+        progress, len(new_students) + len(changed_students) + len(new_cases) + len(changed_cases) + events_total
+    )
     with connection.cursor() as cursor:
         for student, pk in zip(new_students, _reserve_ids(cursor, "students_student", len(new_students)), strict=True):
             student.pk = pk
@@ -1046,10 +1050,7 @@ class _WriteProgress:
             STUDENT_COLUMNS,
             [(student.pk, *_student_values(student)) for student in changed_students],
         )
-    events_total = sum(len(case_events) for _case, case_events in events_by_case)
-    written = _WriteProgress(
-        progress, len(new_students) + len(changed_students) + len(new_cases) + len(changed_cases) + events_total
-    )
+        written.add(len(changed_students))
         copy_rows(
             cursor,
             "students_dropoutcase",
@@ -1067,7 +1068,6 @@ class _WriteProgress:
                 (
                     case.pk,
                     case.student.pk,
-        written.add(len(changed_students))
                     case.county_id,
                     case.dropout_date,
                     case.previous_case.pk if isinstance(case.previous_case, BulkCase) else case.previous_case,
@@ -1084,6 +1084,7 @@ class _WriteProgress:
             {**CASE_COLUMNS, "updated_at": "timestamptz"},
             [(case.pk, *(getattr(case, name) for name in CASE_COLUMNS), now) for case in changed_cases],
         )
+        written.add(len(changed_cases))
         events = [
             (case.pk, *event, now, user_id, note) for case, case_events in events_by_case for event in case_events
         ]
@@ -1101,7 +1102,6 @@ class _WriteProgress:
 
     def touch(county_id: int, day: datetime.date | None) -> None:
         if day is not None:
-        written.add(len(changed_cases))
             first_days[county_id] = min(day, first_days.get(county_id, day))
 
     for case in cases:
@@ -1113,5 +1113,5 @@ class _WriteProgress:
         for county_id, day in first_days_on_ledger([student.pk for student in changed_students]).items():
             touch(county_id, day)
     correction_record(first_days)
-    return len(events)
     written.add(0)
+    return len(events)

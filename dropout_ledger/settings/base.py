@@ -165,12 +165,6 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 MEDIA_URL = "media/"
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
-CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
 # What a ledger file may hold before the import refuses it, unread (students.import_limits): a file past one of
 # these is refused with a message naming the limit, before it costs the worker its memory or its time.
 IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 500)  # an XLSX's parts unpacked (declared and actual)
@@ -180,6 +174,12 @@ IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 2_000)
 IMPORT_MAX_PROBLEMS = env_int("IMPORT_MAX_PROBLEMS", 100_000)  # problems kept: the check stops at this many
 IMPORT_MAX_INFLATE_RATIO = env_int("IMPORT_MAX_INFLATE_RATIO", 100)  # unpacked / packed size of a part past 1 MB
 
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 # A task whose worker process was killed goes back to the queue instead of being acknowledged as failed.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
