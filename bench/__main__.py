@@ -19,7 +19,7 @@ from . import databases
 from .results import Result, format_table, write_json
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
-GROUP_ORDER = ["pages", "totals", "import", "visits", "verify", "load"]
+GROUP_ORDER = ["pages", "totals", "import", "visits", "verify", "rosters", "load"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Scale:
     # The mixed load and soak (bench/soak.py): how long, how many simulated people.
     soak_seconds: int = 600
     soak_users: int = 200
+    # The roster comparison (bench/rosters.py): children of the generated county.
+    roster_children: int = 100_000
 
 
 SCALES = {
@@ -75,6 +77,7 @@ SCALES = {
         minutes_per_group=15,
         soak_seconds=60,
         soak_users=40,
+        roster_children=10_000,
     ),
 }
 
@@ -192,6 +195,17 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
         say(f"measuring verify_ledger on the {large.label} ledger")
         figures = run_worker(large, "verify", {"repeat": scale.verify_repeat}, minutes=scale.minutes_per_group)
         return verification.results(figures, label=large.label)
+    if group == "rosters":
+        from . import rosters
+
+        say(f"measuring the roster comparison on the {large.label} ledger")
+        figures = run_worker(
+            large,
+            "rosters",
+            {"children": scale.roster_children, "repeat": scale.import_repeat},
+            minutes=scale.minutes_per_group,
+        )
+        return rosters.results(figures)
     if group == "load":
         from . import soak
 

@@ -25,6 +25,7 @@ from .results import Result, at_most
 from .timing import measure
 
 PAGE_SIZE = 50  # the case list's page size
+API_PAGE = 100  # a page of the cases endpoint, and the case list's largest page
 MAX_DEEP_PAGE = 200  # the case list counts at most 10,000 rows: 200 pages of 50
 
 
@@ -102,6 +103,7 @@ def collect(options: dict) -> dict:
     county_id = county_user.division_id
     open_reason, open_rows = _top_reason(DropoutCase.objects.filter(county_id=county_id, status__in=OPEN_STATUSES))
     open_query = f"status=open&reason={open_reason}"
+    county_open_rows = DropoutCase.objects.filter(county_id=county_id, status__in=OPEN_STATUSES).count()
     open_admin = f"county__id__exact={county_id}&status__in={','.join(OPEN_STATUSES)}&reason__exact={open_reason}"
     # The busiest county's whole ledger by reason: long enough to have deep pages.
     busiest = _busiest_county()
@@ -122,6 +124,9 @@ def collect(options: dict) -> dict:
         "open_list": (county_user, f"{list_url}?{open_query}"),
         "open_floor": (county_user, f"{reverse('bench-list')}?{open_query}"),
         "open_admin": (admin_user, f"{admin_url}?{open_admin}"),
+        # The county's open cases, a page of 100: through the API (signed in, as a browser is) and the list.
+        "open_api": (county_user, f"{reverse('api:case-list')}?status=open&page_size={API_PAGE}"),
+        "open_list_100": (county_user, f"{list_url}?status=open&per_page={API_PAGE}"),
         "all_list": (busy_user, f"{list_url}?{all_query}"),
         "all_admin": (admin_user, f"{admin_url}?{all_admin}"),
         "all_list_deep": (busy_user, f"{list_url}?{all_query}&page={deep}"),
@@ -139,6 +144,7 @@ def collect(options: dict) -> dict:
         "paths": {},
         "lists": {
             "open": {"county": county_user.division.name, "reason": open_reason, "rows": open_rows},
+            "county_open": {"county": county_user.division.name, "rows": county_open_rows},
             "all": {
                 "county": busy_user.division.name,
                 "reason": all_reason,
@@ -258,6 +264,27 @@ def results(large: dict, small: dict, *, large_label: str, small_label: str) -> 
                 big["open_floor"],
                 at_most(1.5),
                 note="the filter form, sort headers and pager cost at most half again what the reads cost",
+            )
+        )
+    if "open_api" in big and "open_api" in little:
+        county_open = large["lists"]["county_open"], small["lists"]["county_open"]
+        api_note = (
+            f"{county_open[0]['county']}, every open case, {API_PAGE} a page by a cursor: "
+            f"{county_open[0]['rows']} rows at {large_label}, {county_open[1]['rows']} at {small_label}"
+        )
+        rows.append(at_scale("open_api", "cases API, a county's open cases, page of 100", 1.3, note=api_note))
+        rows.append(
+            Result(
+                f"cases API, a county's open cases, page of 100 ({large_label})",
+                big["open_api"],
+                "ms",
+                "case list, same rows (per_page=100)",
+                big["open_list_100"],
+                at_most(2),
+                note=(
+                    f"at most twice the HTML list's time; queries: {large['queries']['open_api']} vs "
+                    f"{large['queries']['open_list_100']}"
+                ),
             )
         )
     if "case_detail" in big and "case_detail" in little:

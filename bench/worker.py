@@ -20,6 +20,7 @@ GROUPS = {
     "visits": "bench.visits",
     "verify": "bench.verification",
     "load": "bench.soak",
+    "rosters": "bench.rosters",
 }
 
 

@@ -191,6 +191,8 @@ class Role(models.TextChoices):
     COUNTY = "county", _("County official")
     PRINCIPAL = "principal", _("Principal")
     ADMIN = "admin", _("Administrator")
+    # Spot-checks returned cases (抽查复验) within an area: sees only the cases assigned to them (verification).
+    VERIFIER = "verifier", _("Verifier")
 
 
 # The division level each area-bound role is tied to.
@@ -217,7 +219,8 @@ class User(AbstractUser):
                 name="principal_has_school",
             ),
             models.CheckConstraint(
-                condition=~Q(role__in=[Role.PROVINCE, Role.PREFECTURE, Role.COUNTY]) | Q(division__isnull=False),
+                condition=~Q(role__in=[Role.PROVINCE, Role.PREFECTURE, Role.COUNTY, Role.VERIFIER])
+                | Q(division__isnull=False),
                 name="area_role_has_division",
             ),
         ]
@@ -231,3 +234,5 @@ class User(AbstractUser):
             )
         if self.role == Role.PRINCIPAL and self.school is None:
             raise ValidationError({"school": _("A principal needs a school.")})
+        if self.role == Role.VERIFIER and self.division is None:
+            raise ValidationError({"division": _("A verifier needs the area they check.")})

@@ -16,7 +16,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The administrators' site, whatever the staff flag says (counties.roles).
     path("admin/", admin_site_requires_role(admin.site, Role.ADMIN).urls),
+    path("api/", include("api.urls")),
     path("cases/", include("students.urls")),
+    path("spot-checks/", include("verification.urls")),
+    # Roster comparisons (四查三比对) of a county (rosters.views).
+    path("rosters/", include("rosters.urls")),
     path("", include("reports.urls")),
 ]
 

@@ -247,3 +247,69 @@ class PublishedMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id} · {self.county_id} · {self.valid_from}"
+
+
+class SignOffStatus(models.TextChoices):
+    """Where a county's month is in its sign-off (reports.services.signoff)."""
+
+    SIGNED = "signed", _("Signed by the county")
+    PREFECTURE_ACCEPTED = "prefecture_accepted", _("Accepted by the prefecture")
+    ACCEPTED = "accepted", _("Accepted by the province")
+    SENT_BACK = "sent_back", _("Sent back to the county")
+
+
+class SignOffAction(models.TextChoices):
+    SIGN = "sign", _("Signed by the county")
+    PREFECTURE_ACCEPT = "prefecture_accept", _("Accepted by the prefecture")
+    PROVINCE_ACCEPT = "province_accept", _("Accepted by the province")
+    SEND_BACK = "send_back", _("Sent back with a note")
+
+
+class MonthSignOff(models.Model):
+    """A county's figures for one calendar month, as its official signed them, and where their acceptance stands.
+
+    `figures` are the month's figures as the dashboards computed them from the published totals when the county
+    last signed (reports.selectors.period_figures: open, registered-poor and by reason at the end of the month;
+    new dropouts, returns and other closures during it). They never change afterwards but by a new signature,
+    after the month was sent back: a case event recorded later with an effective date in the month shows as a
+    correction against them (reports.signoff.corrections). Every step is kept in `steps`, with who and when.
+    """
+
+    county = models.ForeignKey(Division, models.PROTECT, related_name="+", verbose_name=_("county"))
+    month = models.DateField(_("month"), help_text=_("The first day of the month signed."))
+    status = models.CharField(_("status"), max_length=20, choices=SignOffStatus.choices)
+    figures = models.JSONField(_("signed figures"))
+    signed_at = models.DateTimeField(_("signed at"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("signed by")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("monthly sign-off")
+        verbose_name_plural = _("monthly sign-offs")
+        constraints = [models.UniqueConstraint(fields=["county", "month"], name="one_sign_off_per_county_month")]
+        indexes = [models.Index(fields=["month", "status"], name="signoff_month_status")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} · {self.month:%Y-%m} · {self.status}"
+
+
+class SignOffStep(models.Model):
+    """One step of a month's sign-off: a signature, an acceptance, or a return to the county with a note."""
+
+    sign_off = models.ForeignKey(MonthSignOff, models.PROTECT, related_name="steps", verbose_name=_("sign-off"))
+    action = models.CharField(_("step"), max_length=20, choices=SignOffAction.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"))
+    note = models.TextField(_("note"), blank=True)
+    # The figures signed at this step (signatures only): a month signed again keeps what was signed before.
+    figures = models.JSONField(_("figures signed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-off step")
+        verbose_name_plural = _("sign-off steps")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sign_off_id} · {self.action} · {self.at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,11 @@ A user's scope is decided by their role and area:
 - ministry and administrators: the whole country (ministry read-only, identifiers masked);
 - province and prefecture staff: their area, read-only, identifiers masked;
 - county officials: their county, read and write, identifiers shown;
-- principals: their school, read and write, identifiers shown.
+- principals: their school, read and write, identifiers shown;
+- verifiers: within their area, only the returned cases assigned to them for a spot check (verification), read
+  only, identifiers masked but on the spot checks' own pages (students.disclosure); nothing keyed by county (no
+  school, no handover, no county's records) and of the access log only their own entries. Their area's
+  dashboards, which hold totals only, open to them as to the area's staff.
 Anything outside the scope does not exist for the user: views answer 404.
 
 A child is one record for the whole country, while each county acts on its own cases: a child's identity
@@ -35,9 +39,17 @@ class Scope:
     school: School | None = None
     can_write: bool = False
     sees_identifiers: bool = False
+    # A verifier's user id: of their area, only the cases assigned to them (verification.models.SpotCheck).
+    verifier_id: int | None = None
 
     def county_q(self, county_field: str) -> Q:
-        """A filter on a field that points at a county division."""
+        """A filter on a field that points at a county division. A verifier's scope holds cases, not counties:
+        nothing of their area that is keyed by county (schools, handovers, a county's records) is theirs."""
+        if self.verifier_id is not None:
+            return Q(pk__in=[])
+        return self._area_q(county_field)
+
+    def _area_q(self, county_field: str) -> Q:
         if self.everything:
             return Q()
         if self.school is not None:
@@ -54,6 +66,9 @@ class Scope:
         """A filter on cases, given the path from the queried model to the case."""
         if self.school is not None:
             return Q(**{f"{prefix}school": self.school.pk})
+        if self.verifier_id is not None:
+            assigned = DropoutCase.objects.filter(spot_checks__verifier=self.verifier_id).values("pk")
+            return self._area_q(f"{prefix}county") & Q(**{f"{prefix}pk__in": assigned})
         return self.county_q(f"{prefix}county")
 
 
@@ -73,6 +88,8 @@ def scope_for(user) -> Scope:
         return Scope(school=user.school, can_write=True, sees_identifiers=True)
     if user.division_id is None:
         return NOTHING
+    if user.role == Role.VERIFIER:
+        return Scope(division=user.division, verifier_id=user.pk)
     return Scope(
         division=user.division,
         can_write=user.role not in READ_ONLY_ROLES,
@@ -125,9 +142,9 @@ def handovers_visible_to(user) -> QuerySet[Handover]:
     """Handovers of cases between counties (students.handover) that touch the user's area.
 
     A county official sees those out of and into their county; prefecture, province and ministry staff
-    those out of or into a county of their area (read-only); administrators all; principals none. Seeing
-    a handover is not seeing its case: the child is shown as the case's own scope allows (masked for the
-    county asked to take it until it accepts).
+    those out of or into a county of their area (read-only); administrators all; principals and verifiers
+    none. Seeing a handover is not seeing its case: the child is shown as the case's own scope allows (masked
+    for the county asked to take it until it accepts).
     """
     scope = scope_for(user)
     if scope.school is not None:
@@ -150,14 +167,15 @@ def can_edit_case(user, case: DropoutCase) -> bool:
 
 def disclosures_visible_to(user) -> QuerySet[IdentifierAccess]:
     """The identifier-access log a user may read: their own entries; a supervisor's (prefecture, province,
-    ministry, administrator) also those of the users working in their area. The log holds no identifier."""
+    ministry, administrator) also those of the users working in their area, verifiers among them. The log holds
+    no identifier."""
     scope = scope_for(user)
     if scope is NOTHING:
         return IdentifierAccess.objects.none()
     if scope.everything:
         return IdentifierAccess.objects.all()
     own = Q(user=user)
-    if scope.can_write or scope.division is None:
+    if scope.can_write or scope.division is None or scope.verifier_id is not None:
         return IdentifierAccess.objects.filter(own)
     area = Division.objects.within(scope.division)
     return IdentifierAccess.objects.filter(own | Q(user__division__in=area) | Q(user__school__county__in=area))

@@ -6,6 +6,11 @@ Who sees what:
 - Users who see identifiers (county officials and principals, in their scope; administrators): everything,
   and every view of full identifiers is written to the IdentifierAccess log (`log_disclosure`) with who,
   when, what and how many children.
+- Verifiers (verification) read only the returned cases assigned to them for a spot check (students.access): a
+  case of their area not assigned to them does not exist for them. On the ledger's pages (the case page, the
+  list, exports) they are a masked role, since a colleague's note on a case may name other children; on a spot
+  check's own pages they see the child of a check assigned to them in full (`spot_check_child`), and each such
+  view is logged.
 - Masked roles (ministry, province and prefecture staff) see nothing that names or reaches a child:
   - name: the family name and a fixed "**", whatever the given name's length (桑**);
   - ID and registry numbers: no digit, only that one is recorded and whether it passes its check;
@@ -105,6 +110,20 @@ class Person:
     phone: str
 
 
+def _child_in_full(student) -> Child:
+    return Child(
+        name=student.name,
+        id_number=student.id_number or "",
+        registry_number=student.registry_number or "",
+        birth_date=student.birth_date,
+        address=student.address,
+        hukou_place=student.hukou_place,
+        guardian_name=student.guardian_name,
+        guardian_phone=student.guardian_phone,
+        masked=False,
+    )
+
+
 class Disclosure:
     """What one user may see of children's data; build it once per request with `disclosure_for`."""
 
@@ -126,19 +145,26 @@ class Disclosure:
             return _recorded(value, validate_id_number) or "—"
         return mask(value or "") or "—"
 
+    def sees_spot_check(self, check) -> bool:
+        """Whether the user sees a spot check's child in full (verification.models.SpotCheck): those who see the
+        case's identifiers anyway, and the verifier the check is assigned to."""
+        return not self.masked or (self.scope.verifier_id is not None and check.verifier_id == self.scope.verifier_id)
+
+    def spot_check_child(self, check) -> Child:
+        """A spot check's child: in full for the verifier it is assigned to (the caller logs the view with
+        `log_disclosure`), and otherwise as `child` gives it."""
+        if self.sees_spot_check(check):
+            return _child_in_full(check.case.student)
+        return self.child(check.case.student)
+
+    def spot_check_name(self, check) -> str:
+        """A spot check's child's name, in full where `spot_check_child` gives the child in full."""
+        name = check.case.student.name
+        return name if self.sees_spot_check(check) else masked_name(name)
+
     def child(self, student) -> Child:
         if not self.masked:
-            return Child(
-                name=student.name,
-                id_number=student.id_number or "",
-                registry_number=student.registry_number or "",
-                birth_date=student.birth_date,
-                address=student.address,
-                hukou_place=student.hukou_place,
-                guardian_name=student.guardian_name,
-                guardian_phone=student.guardian_phone,
-                masked=False,
-            )
+            return _child_in_full(student)
         return Child(
             name=masked_name(student.name),
             id_number=_recorded(student.id_number, validate_id_number),

@@ -39,7 +39,8 @@ ID_MESSAGES = {
 }
 
 # Statuses that need more than a date and a note have their own forms on the case page.
-STATUSES_WITH_OWN_FORM = frozenset({Status.RETURNED, Status.CLOSED, Status.RELAPSED})
+# A retention check has its own form too: a child counts as retained only once the last check is done.
+STATUSES_WITH_OWN_FORM = frozenset({Status.RETURNED, Status.RETAINED, Status.CLOSED, Status.RELAPSED})
 
 ROLE_LINE = {
     ResponsibleRole.COUNTY_HEAD: Line.GOVERNMENT,

@@ -8,7 +8,9 @@ from .choices import Status
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.DROPPED_OUT: frozenset({Status.PERSUADING, Status.RETURNED, Status.CLOSED}),
     Status.PERSUADING: frozenset({Status.RETURNED, Status.CLOSED}),
-    # A retention check (30 days, 90 days) may be recorded more than once.
+    # A retention check (30 days, 90 days) may be recorded more than once. Only the check that completes the last
+    # one makes the case "retained"; an earlier check is an event that keeps the status "returned", as a handover's
+    # event keeps it (students.services.case_record_retention_check): no change of status, so not listed here.
     Status.RETURNED: frozenset({Status.RETAINED, Status.RELAPSED}),
     Status.RETAINED: frozenset({Status.RETAINED, Status.RELAPSED}),
     Status.RELAPSED: frozenset(),

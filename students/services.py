@@ -254,8 +254,13 @@ def case_open(
     user=None,
     note: str = "",
     previous_case: DropoutCase | None = None,
+    recorded_by=None,
 ) -> DropoutCase:
-    """Put a child on the ledger: create (or reuse) the student, the case and its first event."""
+    """Put a child on the ledger: create (or reuse) the student, the case and its first event.
+
+    `recorded_by`: who the event names when the write was authorised elsewhere (a spot check's verifier, who may
+    not change the ledger otherwise); `user` by default.
+    """
     _require_school_access(user, school)
     errors = case_open_problems(grade=grade, dropout_date=dropout_date)
     if errors:
@@ -290,7 +295,7 @@ def case_open(
         from_status="",
         to_status=Status.DROPPED_OUT,
         effective_date=dropout_date,
-        recorded_by=user,
+        recorded_by=recorded_by or user,
         note=note,
     )
     correction_record({case.county_id: dropout_date})
@@ -507,8 +512,13 @@ def case_change_status(
     placement: str = "",
     closure_reason: ClosureReason | None = None,
     expected_version: int | None = None,
+    recorded_by=None,
 ) -> CaseEvent:
-    """Move a case to a new status, recording who, when and why. The only way a status changes."""
+    """Move a case to a new status, recording who, when and why. The only way a status changes.
+
+    `recorded_by`: who the event names when the write was authorised elsewhere (a spot check's verifier, who may
+    not change the ledger otherwise); `user` by default.
+    """
     locked = case_lock(case, user=user)
     check_version(locked, expected_version)
     check_transition(locked.status, to_status)
@@ -527,7 +537,7 @@ def case_change_status(
         from_status=locked.status,
         to_status=to_status,
         effective_date=effective_date,
-        recorded_by=user,
+        recorded_by=recorded_by or user,
         placement=placement,
         closure_reason=closure_reason,
         note=note,
@@ -570,6 +580,7 @@ def case_mark_returned(
     )
 
 
+@transaction.atomic
 def case_record_retention_check(
     *,
     case: DropoutCase,
@@ -578,18 +589,34 @@ def case_record_retention_check(
     note: str = "",
     expected_version: int | None = None,
 ) -> CaseEvent:
-    """The child back in school was found still there (巩固核查): the case is "retained" from `checked_on`.
+    """The child back in school was found still there on `checked_on` (巩固核查).
 
-    Which due check it completes is students.worklist's rule; a check may be recorded at any time after the return.
+    A child counts as retained only once the last configured check (the 90-day one) is done: a check that
+    completes it moves the case to "retained"; an earlier one (the 30-day check) is an event that keeps the
+    status "returned", as a handover's event does, so that no count of retained children includes a child
+    checked only once. Which due check a check completes is students.worklist's rule; a check may be recorded
+    at any time after the return.
     """
-    return case_change_status(
-        case=case,
-        to_status=Status.RETAINED,
+    from .worklist import completes_retention
+
+    locked = case_lock(case, user=user)
+    check_version(locked, expected_version)
+    check_transition(locked.status, Status.RETAINED)
+    if locked.status == Status.RETAINED or completes_retention(locked.returned_on, checked_on):
+        return case_change_status(case=case, to_status=Status.RETAINED, effective_date=checked_on, user=user, note=note)
+    _check_effective_date(locked, checked_on)
+    event = CaseEvent.objects.create(
+        case=locked,
+        from_status=locked.status,
+        to_status=locked.status,
         effective_date=checked_on,
-        user=user,
+        recorded_by=user,
         note=note,
-        expected_version=expected_version,
     )
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    case.refresh_from_db()
+    return event
 
 
 @transaction.atomic
@@ -603,6 +630,7 @@ def case_reopen_on_relapse(
     school: School | None = None,
     grade: int | None = None,
     expected_version: int | None = None,
+    recorded_by=None,
 ) -> DropoutCase:
     """A returned child dropped out again: end this episode and open a new one linked to it."""
     case_change_status(
@@ -612,6 +640,7 @@ def case_reopen_on_relapse(
         user=user,
         note=note,
         expected_version=expected_version,
+        recorded_by=recorded_by,
     )
     return case_open(
         student=case.student,
@@ -622,6 +651,7 @@ def case_reopen_on_relapse(
         user=user,
         note=note,
         previous_case=case,
+        recorded_by=recorded_by,
     )
 
 

@@ -6,14 +6,18 @@ the work list (students.views.worklist), the navigation's badge, the case page a
   listed as follow-ups due, so that a case is listed once.
 - Retention checks due. A child back in school is checked `RETENTION_CHECK_DAYS` (30 and 90) days after the return
   (`DropoutCase.returned_on`, which only a return sets: a handover's event keeps the status and is not a return).
-  A check is an event to "retained" (students.services.case_record_retention_check); a handover's event of a
-  retained case (retained to retained, on the day it was handed over) is not one. A check counts for a due date
+  A check is an event of students.services.case_record_retention_check: to "retained" when it completes the last
+  check (a child counts as retained only then), else one that keeps the status "returned"; a handover's event
+  (which keeps the status too, on the day the case was handed over) is not one. A check counts for a due date
   when it is dated on or after the due date less `RETENTION_CHECK_EARLY_DAYS`, so one late check counts for every
   due date before it. A check is due when its due date is today or past and it is not done. It stays due for
   `RETENTION_CHECK_LISTED_DAYS` after its due date and then lapses: a return long ago expects no check any more,
   and the dashboards do not count the ledger's whole history. A case is listed once, for its latest check due;
   a case that relapsed or closed expects none.
 - Handovers waiting: pending handovers into a county official's county (students.handover).
+- Reopened at a spot check: open cases that a verifier's "not found in school" opened again (verification), not
+  yet visited, for their first NO_VISIT_DAYS days (then the no-visit section lists them): how the county hears
+  that a return did not hold.
 
 Every read goes through the scoping rule (students.access); what of a child is shown, through the disclosure rule.
 """
@@ -54,7 +58,8 @@ FOLLOW_UPS = "follow_ups"
 NO_VISIT = "no_visit"
 RETENTION = "retention"
 HANDOVERS = "handovers"
-SECTIONS = (FOLLOW_UPS, NO_VISIT, RETENTION, HANDOVERS)
+SPOT_CHECKS = "spot_checks"
+SECTIONS = (FOLLOW_UPS, NO_VISIT, RETENTION, HANDOVERS, SPOT_CHECKS)
 
 
 # Retention checks -----------------------------------------------------------------------------------------------
@@ -107,14 +112,21 @@ def retention_checks(
     return checks
 
 
+def completes_retention(returned_on: datetime.date, checked_on: datetime.date) -> bool:
+    """Whether a check on `checked_on` counts for the last due check: only then is the child retained."""
+    rule = retention_rule()
+    return checked_on >= returned_on + datetime.timedelta(rule.days[-1] - rule.early)
+
+
 def check_events() -> QuerySet[CaseEvent]:
-    """The recorded retention checks: events to "retained", less a retained case's handover events."""
+    """The recorded retention checks: events to "retained", and the earlier checks that keep a returned case
+    "returned"; less the handover events, which keep the status too, on the day of the handover."""
     handed_over_that_day = Handover.objects.filter(
         case=OuterRef("case"), status=HandoverStatus.ACCEPTED, handed_over_on=OuterRef("effective_date")
     )
-    return CaseEvent.objects.filter(to_status=Status.RETAINED).exclude(
-        Q(from_status=Status.RETAINED) & Exists(handed_over_that_day)
-    )
+    return CaseEvent.objects.filter(
+        Q(to_status=Status.RETAINED) | Q(from_status=Status.RETURNED, to_status=Status.RETURNED)
+    ).exclude(Q(from_status=F("to_status")) & Exists(handed_over_that_day))
 
 
 def case_check_dates(case: DropoutCase) -> list[datetime.date]:
@@ -207,6 +219,18 @@ def no_visit(cases: QuerySet[DropoutCase], today: datetime.date) -> QuerySet[Dro
     )
 
 
+def _reopened_at_spot_check(today: datetime.date) -> Q:
+    since = today - datetime.timedelta(NO_VISIT_DAYS)
+    reopened = DropoutCase.objects.filter(pk=OuterRef("pk"), reopening_checks__isnull=False)
+    visited = PersuasionVisit.objects.filter(case=OuterRef("pk"))
+    return Q(status__in=OPEN_STATUSES, dropout_date__gt=since) & Exists(reopened) & ~Exists(visited)
+
+
+def reopened_at_spot_check(cases: QuerySet[DropoutCase], today: datetime.date) -> QuerySet[DropoutCase]:
+    """Open cases reopened by a failed spot check and not visited yet, the earliest first."""
+    return cases.filter(_reopened_at_spot_check(today)).order_by("dropout_date", "pk")
+
+
 # Whose work, and how much -----------------------------------------------------------------------------------------
 
 
@@ -240,11 +264,13 @@ def due_counts(user, today: datetime.date, *, cases: QuerySet[DropoutCase] | Non
             is_follow_up=ExpressionWrapper(_follow_up_due(today), output_field=BooleanField()),
         )
         .annotate(is_no_visit=ExpressionWrapper(_no_visit(today), output_field=BooleanField()))
+        .annotate(is_spot=ExpressionWrapper(_reopened_at_spot_check(today), output_field=BooleanField()))
         .aggregate(
             **{
                 FOLLOW_UPS: Count("pk", filter=Q(is_follow_up=True)),
                 NO_VISIT: Count("pk", filter=Q(is_no_visit=True)),
                 RETENTION: Count("pk", filter=Q(retention_check__isnull=False)),
+                SPOT_CHECKS: Count("pk", filter=Q(is_spot=True)),
             }
         )
     )

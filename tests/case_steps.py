@@ -4,8 +4,8 @@ import datetime
 
 from django.utils import timezone
 
-from students.choices import Placement, Status, VisitMethod, VisitOutcome
-from students.services import case_change_status, case_mark_returned, visit_record
+from students.choices import Placement, VisitMethod, VisitOutcome
+from students.services import case_mark_returned, case_record_retention_check, visit_record
 
 
 def days_ago(n: int) -> datetime.date:
@@ -27,6 +27,6 @@ def returned(case, when, checks=()):
     """Mark the case returned on `when`, then record a retention check on each of `checks`; the case, reloaded."""
     case_mark_returned(case=case, returned_on=when, placement=Placement.REGULAR_CLASS)
     for check in checks:
-        case_change_status(case=case, to_status=Status.RETAINED, effective_date=check)
+        case_record_retention_check(case=case, checked_on=check)
     case.refresh_from_db()
     return case

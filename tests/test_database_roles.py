@@ -8,12 +8,15 @@ import datetime
 import pytest
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
+from counties.models import Role
 from dropout_ledger.database_roles import append_only_tables, grant_after_migrate, grant_application_rights
+from reports.models import MonthSignOff, SignOffStep
 from students.choices import Line, ResponsibleRole, VisitMethod, VisitorRole, VisitOutcome
 from students.services import case_set_responsible_persons, student_update, visit_record
 from tests.database import as_owner
-from tests.factories import open_case
+from tests.factories import UserFactory, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +80,15 @@ def test_the_application_role_may_not_update_or_delete_history(statement):
             _execute(statement.format(table=table))
 
 
+def _sign_off_step(county) -> SignOffStep:
+    """A county's month signed, as reports.services.signoff records it."""
+    official, now = UserFactory(role=Role.COUNTY, division=county), timezone.now()
+    sign_off = MonthSignOff.objects.create(
+        county=county, month=datetime.date(2019, 6, 1), status="signed", figures={}, signed_at=now, signed_by=official
+    )
+    return SignOffStep.objects.create(sign_off=sign_off, action="sign", by=official, at=now)
+
+
 def test_the_owner_is_refused_too_while_the_triggers_stand(area):
     case = open_case(area["school"], dropout_date=datetime.date(2019, 4, 1))
     visit_record(
@@ -91,6 +103,7 @@ def test_the_owner_is_refused_too_while_the_triggers_stand(area):
         case=case,
         persons=[{"line": Line.GOVERNMENT, "role": ResponsibleRole.VILLAGE_HEAD, "name": "李村长", "phone": ""}],
     )
+    _sign_off_step(area["county"])
     with as_owner():
         for table in append_only_tables(connection):
             # A row must exist for a row trigger to fire: an empty table is no proof.

@@ -44,6 +44,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
+from api.tokens import token_create
 from counties.models import CountyGroup, CountyGroupMembership, Role
 from reports.models import TotalsRun
 from students import tasks
@@ -66,7 +67,10 @@ from tests.factories import (
     student_with_identifiers,
 )
 from tests.reports.dashboard_data import DAY, make_totals
+from tests.reports.signoff_matrix import build_sign_offs, sign_off_month
+from tests.rosters.matrix import build_roster_comparison
 from tests.students.ledger_files import ledger_row, write_csv
+from tests.verification.matrix import ASSIGNED, build_spot_checks
 
 ROLES = [
     "anonymous",
@@ -79,6 +83,7 @@ ROLES = [
     "other_principal",
     "admin",
     "staff",  # ministry staff made staff and given every view permission: the admin's careless grant
+    "verifier",  # of the home prefecture, given the spot checks of two of its children (tests.verification.matrix)
 ]
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 MASKED = ("ministry", "province", "prefecture", "staff")
@@ -108,6 +113,7 @@ SEES = {
     "principal": {"home_a", "home_b"},
     "other_principal": {"other_a", "other_b"},
     "admin": set(CHILDREN),
+    "verifier": set(ASSIGNED),
 }
 OWN_SCHOOL = {"county": "school", "neighbour_county": "neighbour_school", "other_principal": "other_school"}
 # A registry number that does not carry the ID number: the import's problem report is probed with it.
@@ -169,6 +175,7 @@ def _build_users(area: dict) -> dict:
         "other_principal": UserFactory(role=Role.PRINCIPAL, school=area["other_school"]),
         "admin": UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True),
         "staff": staff,
+        "verifier": UserFactory(role=Role.VERIFIER, division=area["prefecture"]),
     }
 
 
@@ -360,12 +367,16 @@ def _build_handovers_and_duplicates(area: dict, users: dict, children: dict, cas
 def build_world() -> World:
     area = _build_area()
     users = _build_users(area)
+    token_create(user=users["county"], name="Province exchange")
     children, cases = _build_children(area)
     make_totals(area)
     jobs, uploaded = _build_jobs(area, users, children)
     _log_disclosures(area, users, children, cases)
     objects = _build_admin_objects(area, users, children, cases, jobs)
     objects.update(_build_handovers_and_duplicates(area, users, children, cases))
+    objects.update(build_sign_offs(area, users))
+    objects.update(build_roster_comparison(area, users, children, cases))
+    objects.update(build_spot_checks(area, users, children, cases))
     world = World(area, users, children, cases, jobs, objects, uploaded)
     for role, user in users.items():
         if user is not None:
@@ -460,6 +471,8 @@ class Entry:
     follow: bool = False
     # The import job's requester may read back what they uploaded.
     echoes_upload: bool = False
+    # An API operation: a POST sends JSON, and every answer is read, a refusal (400, 404, 409) as much as a 2xx.
+    api: bool = False
 
 
 def fixed(name: str, *queries: str) -> Urls:
@@ -725,12 +738,257 @@ PROJECT_MATRIX |= {
         opens_for=frozenset({"county", "neighbour_county"}),
     ),
     "students:handover-detail": Entry(
-        per_object("students:handover-detail", *HANDOVERS), opens_for=SIGNED_IN - PRINCIPALS
+        per_object("students:handover-detail", *HANDOVERS), opens_for=SIGNED_IN - PRINCIPALS - {"verifier"}
     ),
     "students:handover-accept": Entry(per_object("students:handover-accept", *HANDOVERS), methods=("post",)),
     "students:handover-decline": Entry(per_object("students:handover-decline", *HANDOVERS), methods=("post",)),
     "students:handover-cancel": Entry(per_object("students:handover-cancel", *HANDOVERS), methods=("post",)),
 }
+
+# Roster comparisons (rosters.views): the home county's, whose candidates carry its children's identifiers.
+COMPARISON_READERS = frozenset({"county", "admin", "ministry", "province", "prefecture", "staff"})
+ROSTER_GROUPS = ("", "?group=never_enrolled", "?group=poor_not_flagged", "?group=never_enrolled&decided=1")
+PROJECT_MATRIX |= {
+    "rosters:comparison-list": Entry(fixed("rosters:comparison-list"), opens_for=SIGNED_IN - PRINCIPALS),
+    "rosters:comparison-new": Entry(
+        per_division("rosters:comparison-new", COUNTIES),
+        methods=("get", "post"),
+        data=lambda world, role: {"as_of": "2020-06-14"},
+        opens_for=frozenset({"county", "neighbour_county", "admin"}),
+    ),
+    "rosters:comparison-detail": Entry(
+        lambda w: [
+            reverse("rosters:comparison-detail", args=[w.objects["roster_comparison"].pk]) + query
+            for query in ROSTER_GROUPS
+        ],
+        opens_for=COMPARISON_READERS,
+    ),
+    "rosters:comparison-status": Entry(
+        per_object("rosters:comparison-status", "roster_comparison"), opens_for=COMPARISON_READERS
+    ),
+    # Ticked, with no school for a child the roster gives none: the page comes back with the problem beside it.
+    "rosters:candidates-open": Entry(
+        per_object("rosters:candidates-open", "roster_comparison"),
+        methods=("post",),
+        data=lambda world, role: {
+            "candidates": [world.objects["roster_never_enrolled"].pk],
+            "dropout_date": "2020-06-14",
+            "reason": "poverty",
+            "group": "never_enrolled",
+        },
+        opens_for=frozenset({"county", "admin"}),
+    ),
+    "rosters:candidate-dismiss": Entry(
+        per_object("rosters:candidate-dismiss", "roster_never_enrolled"),
+        methods=("post",),
+        data=lambda world, role: {"reason": ""},
+        follow=True,
+        opens_for=frozenset({"county", "admin"}),
+    ),
+    "rosters:candidate-flag": Entry(
+        per_object("rosters:candidate-flag", "roster_poor"),
+        methods=("post",),
+        follow=True,
+        opens_for=frozenset({"county", "admin"}),
+    ),
+}
+
+# Spot checks (verification.views): rounds for ministry and province staff, which name no child; a verifier's
+# checks, the child in full only of those assigned to them; a check's photo to those who see its child in full.
+DRAWERS = frozenset({"ministry", "province", "admin", "staff"})
+SPOT_CHECKS = ("spot_check_open", "spot_check_recorded", "spot_check_unassigned")
+PROJECT_MATRIX |= {
+    "verification:rounds": Entry(fixed("verification:rounds"), opens_for=DRAWERS),
+    # A new round of the home prefecture: the round's page it leads to is read too.
+    "verification:round-draw": Entry(
+        fixed("verification:round-draw"),
+        methods=("post",),
+        data=lambda world, role: {
+            "area": world.area["prefecture"].code,
+            "returned_from": _days_ago(60).isoformat(),
+            "returned_until": _days_ago(0).isoformat(),
+            "share": "100",
+            "seed": "7",
+        },
+        follow=True,
+        opens_for=DRAWERS,
+    ),
+    "verification:round-detail": Entry(per_object("verification:round-detail", "spot_round"), opens_for=DRAWERS),
+    # The unassigned check given to the matrix's verifier: the round's page it leads to is read too.
+    "verification:round-assign": Entry(
+        per_object("verification:round-assign", "spot_round"),
+        methods=("post",),
+        data=lambda world, role: {
+            "verifier": world.users["verifier"].pk,
+            "checks": [world.objects["spot_check_unassigned"].pk],
+        },
+        follow=True,
+        opens_for=DRAWERS,
+    ),
+    "verification:my-checks": Entry(fixed("verification:my-checks"), opens_for=frozenset({"verifier"})),
+    "verification:check-detail": Entry(
+        per_object("verification:check-detail", *SPOT_CHECKS),
+        methods=("get", "post"),
+        data=lambda world, role: {"outcome": "confirmed", "checked_on": _days_ago(0).isoformat(), "note": "在校"},
+        opens_for=frozenset({"verifier"}),
+    ),
+    "verification:check-evidence": Entry(
+        per_object("verification:check-evidence", "spot_check_recorded"),
+        opens_for=frozenset({"verifier", "county", "other_principal", "admin"}),
+    ),
+}
+
+# The monthly sign-off (reports.views.signoff): each county's signed month, whose corrections name its children; a
+# send-back's note names children too. Principals take no part.
+SIGN_OFF_READERS = SIGNED_IN - PRINCIPALS - {"verifier"}
+
+
+def per_sign_off(name: str) -> Urls:
+    return lambda world: [
+        reverse(name, args=[world.area[place].code, f"{sign_off_month():%Y-%m}"]) for place in COUNTIES
+    ]
+
+
+PROJECT_MATRIX |= {
+    "reports:sign-off": Entry(per_sign_off("reports:sign-off"), opens_for=SIGN_OFF_READERS),
+    # Refused (the month is signed, or the totals do not cover it): the page comes back with why.
+    "reports:sign-off-sign": Entry(per_sign_off("reports:sign-off-sign"), methods=("post",)),
+    "reports:sign-off-accept": Entry(per_sign_off("reports:sign-off-accept"), methods=("post",), follow=True),
+    "reports:sign-off-send-back": Entry(
+        per_sign_off("reports:sign-off-send-back"),
+        methods=("post",),
+        data=lambda world, role: {"note": identifier_text(world.children["home_a"], world.children["far_a"])},
+        follow=True,
+        opens_for=frozenset({"prefecture"}),
+    ),
+}
+
+
+def _api_visit(world: World, role: str) -> dict:
+    """A visit as another system sends it."""
+    return {
+        "visit_date": _days_ago(1).isoformat(),
+        "method": "home_visit",
+        "outcome": "agreed",
+        "visitors": [{"role": "principal", "name": "来访者"}],
+        "notes": "API",
+    }
+
+
+def _api_cases(world: World) -> list[str]:
+    far = world.children["far_a"]
+    base = reverse("api:case-list")
+    return [
+        base,
+        f"{base}?q={far.name}",
+        f"{base}?q={far.id_number[:10]}",
+        f"{base}?status=returned&page_size=1",
+        f"{base}?county={world.area['far'].code}",
+    ]
+
+
+def _api_action(name: str, data: Data = lambda world, role: {"version": 0}) -> Entry:
+    # Refused input: the refusal is read, for those who may act on the case and those who may not.
+    return Entry(per_case(name, ACTION_CASES), methods=("post",), data=data, api=True)
+
+
+JOBS = ("import", "import_bad_rows", "export_county", "export_ministry")
+PROJECT_MATRIX |= {
+    "api:schema": Entry(fixed("api:schema"), opens_for=frozenset(ROLES)),
+    "api:docs": Entry(fixed("api:docs", "", "?script="), opens_for=frozenset(ROLES)),
+    "api:redoc": Entry(fixed("api:redoc"), opens_for=frozenset(ROLES)),
+    "api:not-found": Entry(
+        lambda w: [f"/api/v1/cases/{w.children['far_a'].id_number}/", "/api/v1/no-such-operation/"], api=True
+    ),
+    "api:tokens": Entry(
+        fixed("api:tokens"),
+        methods=("get", "post"),
+        data=lambda w, r: {"name": "exchange", "days": 30},
+        opens_for=SIGNED_IN,
+    ),
+    "api:token-revoke": Entry(
+        lambda w: [reverse("api:token-revoke", args=[w.objects["api.apitoken"].pk])], methods=("post",)
+    ),
+    "api:area-list": Entry(fixed("api:area-list", "", "?level=county"), opens_for=SIGNED_IN, api=True),
+    "api:area-detail": Entry(per_division("api:area-detail", DIVISIONS), opens_for=SIGNED_IN, api=True),
+    "api:group-list": Entry(fixed("api:group-list", f"?as_of={DAY}"), opens_for=SIGNED_IN, api=True),
+    "api:group-detail": Entry(
+        lambda w: [reverse("api:group-detail", args=[w.objects["counties.countygroup"].slug])],
+        opens_for=NATIONAL,
+        api=True,
+    ),
+    "api:school-list": Entry(fixed("api:school-list"), opens_for=SIGNED_IN, api=True),
+    # A verifier's scope holds the cases assigned to them, and no school nor handover (students.access).
+    "api:school-detail": Entry(
+        lambda w: [reverse("api:school-detail", args=[w.area[school].code]) for school in SCHOOLS],
+        opens_for=SIGNED_IN - {"verifier"},
+        api=True,
+    ),
+    "api:child-list": Entry(fixed("api:child-list"), opens_for=SIGNED_IN, api=True),
+    "api:child-detail": Entry(
+        lambda w: [reverse("api:child-detail", args=[w.children[label].pk]) for label in CHILDREN],
+        opens_for=SIGNED_IN,
+        api=True,
+    ),
+    "api:case-list": Entry(_api_cases, opens_for=SIGNED_IN, api=True),
+    "api:case-detail": Entry(per_case("api:case-detail"), opens_for=SIGNED_IN, api=True),
+    "api:case-events": Entry(per_case("api:case-events"), opens_for=SIGNED_IN, api=True),
+    "api:case-persons": Entry(per_case("api:case-persons"), opens_for=SIGNED_IN, api=True),
+    "api:case-visits": Entry(
+        per_case("api:case-visits", ACTION_CASES), methods=("post",), data=_api_visit, opens_for=WRITERS, api=True
+    ),
+    "api:case-open": Entry(fixed("api:case-open"), methods=("post",), data=someone_elses_child, api=True),
+    "api:case-status": _api_action("api:case-status"),
+    "api:case-returned": _api_action("api:case-returned"),
+    "api:case-close": _api_action("api:case-close"),
+    "api:case-relapse": _api_action("api:case-relapse"),
+    "api:case-handover": _api_action(
+        "api:case-handover", lambda w, r: {"county": w.area["neighbour"].code, "reason": "moved"}
+    ),
+    "api:visit-list": Entry(
+        lambda w: [reverse("api:visit-list"), reverse("api:visit-list") + f"?case={w.cases['far_a'].pk}"],
+        opens_for=SIGNED_IN,
+        api=True,
+    ),
+    "api:totals": Entry(
+        lambda w: [
+            reverse("api:totals") + f"?since={DAY}&until={DAY}",
+            reverse("api:totals") + f"?area={w.area['far'].code}&since={DAY}&until={DAY}",
+        ],
+        opens_for=SIGNED_IN,
+        api=True,
+    ),
+    "api:county-totals": Entry(
+        lambda w: [
+            reverse("api:county-totals") + f"?within={w.area[place].code}&day={DAY}"
+            for place in ("province", "prefecture")
+        ],
+        opens_for=frozenset({"ministry", "province", "prefecture", "staff", "admin"}),
+        api=True,
+    ),
+    "api:job-list": Entry(fixed("api:job-list"), opens_for=SIGNED_IN, api=True),
+    "api:job-detail": Entry(
+        per_job("api:job-detail", JOBS),
+        opens_for=frozenset({"county", "ministry", "admin"}),
+        echoes_upload=True,
+        api=True,
+    ),
+    "api:import-confirm": Entry(per_job("api:import-confirm", IMPORTS), methods=("post",), api=True),
+    "api:import-upload": Entry(
+        fixed("api:import-upload"), methods=("post",), data=lambda w, r: {"county": w.area["county"].code}
+    ),
+    "api:handover-list": Entry(fixed("api:handover-list"), opens_for=SIGNED_IN, api=True),
+    "api:handover-claim": Entry(
+        fixed("api:handover-claim"), methods=("post",), data=claim_a_child, opens_for=frozenset({"county"}), api=True
+    ),
+    "api:handover-detail": Entry(
+        per_object("api:handover-detail", *HANDOVERS), opens_for=SIGNED_IN - PRINCIPALS - {"verifier"}, api=True
+    ),
+    "api:handover-accept": Entry(
+        per_object("api:handover-accept", *HANDOVERS), methods=("post",), data=lambda w, r: {"version": 0}, api=True
+    ),
+}
+
 
 # The new-case form, sent with a child of the far county: the page it leads to is read too.
 NEW_CASE_FOR_SOMEONE_ELSES_CHILD = Entry(
@@ -877,14 +1135,16 @@ def check(client, world: World, role: str, entry: Entry, key: str) -> tuple[int,
             data = entry.data(world, role) if method == "post" else {}
             if method == "get":
                 response = client.get(url, follow=entry.follow)
+            elif entry.api:
+                response = client.post(url, data, content_type="application/json")
             else:
                 response = client.post(url, data, follow=entry.follow)
             if problem := cache_problem(key, response):
                 kept.append(f"{method.upper()} {url} ({response.status_code}): {problem}")
-            if response.status_code != 200:
+            if not (response.status_code in (200, 201, 202) or entry.api):
                 body_of(response)
                 continue
-            opened += 1
+            opened += response.status_code in (200, 201, 202)
             sent = _sent(url, data)
             if entry.echoes_upload and role == "county":
                 sent += sorted(world.uploaded)

@@ -22,6 +22,8 @@ from tests.factories import UserFactory
 
 ANYONE = "anyone"
 SCOPED = "signed in, scoped by students.access"
+# The REST API: a token or a session, scoped by students.access; signed out, a 401 in JSON rather than a redirect.
+API = "a token or a session, scoped by students.access"
 ADMINISTRATORS = frozenset({Role.ADMIN})
 
 PROJECT_ROLES = {
@@ -71,6 +73,29 @@ PROJECT_ROLES = {
     "students:monthly-report": SCOPED,
     "students:monthly-report-national": SCOPED,
     "students:monthly-report-group": SCOPED,
+    # Roster comparisons of a county (rosters.views): the county's officials, and read-only its supervisors.
+    "rosters:comparison-list": SCOPED,
+    "rosters:comparison-new": SCOPED,
+    "rosters:comparison-detail": SCOPED,
+    "rosters:comparison-status": SCOPED,
+    "rosters:candidates-open": SCOPED,
+    "rosters:candidate-dismiss": SCOPED,
+    "rosters:candidate-flag": SCOPED,
+    # Spot checks (verification.views): rounds for ministry and province staff, checks for verifiers; a check's
+    # photo for those who see its child in full (scoped inside).
+    "verification:rounds": frozenset({Role.MINISTRY, Role.PROVINCE, Role.ADMIN}),
+    "verification:round-draw": frozenset({Role.MINISTRY, Role.PROVINCE, Role.ADMIN}),
+    "verification:round-detail": frozenset({Role.MINISTRY, Role.PROVINCE, Role.ADMIN}),
+    "verification:round-assign": frozenset({Role.MINISTRY, Role.PROVINCE, Role.ADMIN}),
+    "verification:my-checks": frozenset({Role.VERIFIER}),
+    "verification:check-detail": frozenset({Role.VERIFIER}),
+    "verification:check-evidence": SCOPED,
+    # The monthly sign-off of a county's month (reports.views.signoff): scoped as the county's dashboard; who takes
+    # which step is the service's rule (reports.services.signoff).
+    "reports:sign-off": SCOPED,
+    "reports:sign-off-sign": SCOPED,
+    "reports:sign-off-accept": SCOPED,
+    "reports:sign-off-send-back": SCOPED,
     # Dashboards (reports.views): each user's area, through the same scope.
     "reports:home": SCOPED,
     "reports:national": SCOPED,
@@ -81,6 +106,48 @@ PROJECT_ROLES = {
     "reports:group-csv": SCOPED,
     "reports:school": SCOPED,
     "reports:plotly-js": ANYONE,
+    # The REST API (api.urls): its schema and documentation, the Tokens page, and /api/v1/.
+    "api:schema": ANYONE,
+    "api:docs": ANYONE,
+    "api:redoc": ANYONE,
+    "api:not-found": ANYONE,  # any other address under /api/v1/: a 404 in JSON
+    "api:tokens": SCOPED,
+    "api:token-revoke": SCOPED,
+    **{
+        f"api:{name}": API
+        for name in (
+            "area-list",
+            "area-detail",
+            "group-list",
+            "group-detail",
+            "school-list",
+            "school-detail",
+            "child-list",
+            "child-detail",
+            "case-list",
+            "case-open",
+            "case-detail",
+            "case-events",
+            "case-visits",
+            "case-status",
+            "case-returned",
+            "case-close",
+            "case-relapse",
+            "case-persons",
+            "case-handover",
+            "visit-list",
+            "totals",
+            "county-totals",
+            "job-list",
+            "job-detail",
+            "import-confirm",
+            "import-upload",
+            "handover-list",
+            "handover-claim",
+            "handover-detail",
+            "handover-accept",
+        )
+    },  # fmt: skip
     # Management.
     "reports:runs": ADMINISTRATORS,
     "reports:run-start": ADMINISTRATORS,
@@ -138,7 +205,7 @@ def test_every_url_is_in_the_table():
 def test_each_url_declares_the_roles_in_the_table(key, pattern):
     expected = ROLES.get(key)
     declared = roles_required_by(pattern.callback)
-    if expected in (ANYONE, SCOPED):
+    if expected in (ANYONE, SCOPED, API):
         assert declared is None, f"{key} declares roles {sorted(declared)}, the table says {expected!r}"
     else:
         assert declared == expected, f"{key} declares {declared}, the table says {sorted(expected or [])}"
@@ -153,7 +220,10 @@ def _sample_url(key: str, pattern) -> str:
     return reverse(key, kwargs=kwargs)
 
 
-SIGNED_IN_ONLY = sorted(key for key, roles in PROJECT_ROLES.items() if roles != ANYONE and not key.startswith("admin"))
+SIGNED_IN_ONLY = sorted(
+    key for key, roles in PROJECT_ROLES.items() if roles not in (ANYONE, API) and not key.startswith("admin")
+)
+API_ONLY = sorted(key for key, roles in PROJECT_ROLES.items() if roles == API)
 
 
 @pytest.mark.django_db
@@ -166,6 +236,18 @@ def test_every_screen_but_anyones_sends_a_signed_out_visitor_to_sign_in(client):
             response = client.post(url)
         assert response.status_code == 302, (key, response.status_code)
         assert response["Location"].startswith(reverse("login")), (key, response["Location"])
+
+
+@pytest.mark.django_db
+def test_every_api_url_answers_a_signed_out_caller_401_in_json(client):
+    patterns = dict(url_patterns())
+    for key in API_ONLY:
+        url = _sample_url(key, patterns[key])
+        response = client.get(url)
+        if response.status_code == 405:
+            response = client.post(url)
+        assert response.status_code == 401, (key, response.status_code)
+        assert response.json()["code"] == "not_authenticated", key
 
 
 # Management screens ---------------------------------------------------------------------------------------

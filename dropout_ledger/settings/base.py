@@ -43,6 +43,12 @@ INSTALLED_APPS = [
     "counties",
     "students",
     "reports",
+    "rosters",
+    "verification",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +223,8 @@ CELERY_TASK_ROUTES = {
     "reports.tasks.publish_totals_run": {"queue": "totals"},
     "students.tasks.run_ledger_job": {"queue": "jobs"},
     "students.tasks.sweep_ledger_jobs": {"queue": "live"},
+    "rosters.tasks.run_comparison": {"queue": "jobs"},
+    "rosters.tasks.sweep_comparisons": {"queue": "live"},
 }
 
 # The day the national ledger opened; decreases are measured from the open count on this day.
@@ -224,10 +232,19 @@ LEDGER_BASELINE_DATE = os.environ.get("LEDGER_BASELINE_DATE", "2019-05-31")
 
 # Retention checks after a child returns to school (students.worklist): due this many days after the return. A
 # check counts for a due date when it is dated no more than RETENTION_CHECK_EARLY_DAYS before it, and a check not
-# done stays on the work lists and the dashboards for RETENTION_CHECK_LISTED_DAYS after its due date.
+# done stays on the work lists and the dashboards for RETENTION_CHECK_LISTED_DAYS after its due date. A child
+# counts as retained once the last of these checks is done.
 RETENTION_CHECK_DAYS = (30, 90)
 RETENTION_CHECK_EARLY_DAYS = 7
 RETENTION_CHECK_LISTED_DAYS = 90
+
+# Monthly sign-off (reports.signoff): each county signs a month's figures, and the prefecture and the province
+# accept them, by this day of the following month; after it a month not signed and accepted is overdue. The
+# dashboards follow the last SIGN_OFF_MONTHS_SHOWN months that have ended, none before SIGN_OFF_FIRST_MONTH
+# (YYYY-MM, empty: no such limit).
+SIGN_OFF_DUE_DAY = env_int("SIGN_OFF_DUE_DAY", 15)
+SIGN_OFF_MONTHS_SHOWN = env_int("SIGN_OFF_MONTHS_SHOWN", 3)
+SIGN_OFF_FIRST_MONTH = os.environ.get("SIGN_OFF_FIRST_MONTH", "").strip()
 
 # Content-Security-Policy (django-csp): every script, style, image and font from this site, none inline, nothing
 # from elsewhere. The charts' figures travel as JSON elements that a static script draws (reports.charts). Images
@@ -257,4 +274,63 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes logs every failed sign-in at INFO; its AccessAttempt table keeps them anyway.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}
+
+# The REST API (api/): session sign-in for the browser, the user's own tokens for other systems; every answer and
+# error as JSON, in the request's language. Throttling counts each token (or signed-in user) in the "api" cache,
+# shared by every web replica through Redis; a Redis that cannot be reached lets requests through (api.throttling).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/minute")
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # No OPTIONS answers describing the views: the schema describes them.
+    "DEFAULT_METADATA_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dropout-control ledger API (控辍保学台账接口)",
+    "DESCRIPTION": (
+        "Read the ledger within your scope and record casework, as on the pages. Sign in with a token made on "
+        "your Tokens page: `Authorization: Token <key>`.\n\n"
+        "在您的范围内读取台账、记录劝返工作，与网页相同。使用在“令牌”页面生成的令牌：`Authorization: Token <key>`。"
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "students.choices.Status",
+        "CaseReasonEnum": "students.choices.Reason",
+        "HandoverReasonEnum": "students.choices.HandoverReason",
+        "HandoverStatusEnum": "students.choices.HandoverStatus",
+        "VisitorRoleEnum": "students.choices.VisitorRole",
+        "ResponsibleRoleEnum": "students.choices.ResponsibleRole",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.document_refusals"],
 }

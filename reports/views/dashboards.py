@@ -6,13 +6,17 @@ county's pending ones on its page, the count stuck for more than 30 days on the 
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -23,11 +27,12 @@ from students.views.paging import page_from, pager
 
 from .. import charts, selectors
 from ..selectors import Area
+from ..signoff import sign_off_panel
 from ..views_runs import can_manage_totals
 from .access import can_open
 from .assets import plotly_js_url
 from .county import county_ledger
-from .figures import cached_figures, with_day
+from .figures import FIGURES_CACHE_SECONDS, cached_figures, figures_key, with_day
 from .trend import figures_csv_url, overlay_options, preset_links, query_without, trend_form
 
 
@@ -100,10 +105,12 @@ def _crumbs(area: Area, scope: Scope, day: datetime.date | None) -> list[Crumb]:
     return crumbs
 
 
-def dashboard_figures(request, area: Area, scope: Scope) -> dict:
+def dashboard_figures(request, area: Area, scope: Scope, *, figures: bool = True) -> dict:
     """The chosen range and lines (reports.forms) and the figures they show: for the page and its CSV files.
 
-    A group page asked for `as_of` holds the group's members of that day fixed over the range.
+    A group page asked for `as_of` holds the group's members of that day fixed over the range. Without
+    `figures`, the figures themselves are left out: the page adds them only when it renders them
+    (`figures_html`).
     """
     requested = _requested_day(request)
     span = selectors.totals_span()
@@ -124,13 +131,51 @@ def dashboard_figures(request, area: Area, scope: Scope) -> dict:
         "trend_form": form,
         "trend_view": view,
     }
-    if view is not None:
-        context.update(cached_figures(area, scope, span, day, link_day, context["run"], view))
+    if view is not None and figures:
+        context.update(_figures(context, scope))
     return context
 
 
+def _figures_of(context: dict, scope: Scope) -> tuple:
+    """What an area's figures depend on, from a page's context: cached_figures' and figures_key's arguments."""
+    keys = ("span", "day", "link_day", "run", "trend_view")
+    return (context["area"], scope, *(context[name] for name in keys))
+
+
+def _figures(context: dict, scope: Scope) -> dict:
+    return cached_figures(*_figures_of(context, scope))
+
+
+def figures_html(request, context: dict, scope: Scope) -> dict[str, str]:
+    """The page's figures rendered (headline, then the charts below the county's live lists), once per totals run.
+
+    The figures are cached per run already (`cached_figures`); their HTML is too, per run and query, so a
+    dashboard rendered again costs a cache read instead of its charts' and tables' templates. Everything the
+    fragments show depends only on the run, the area, the scope and the query.
+    """
+    view = context["trend_view"]
+    key = None
+    if view is not None:
+        key = figures_key(*_figures_of(context, scope))
+    if key is not None:
+        query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+        key = f"{key}:html:{query}"
+        cached = cache.get(key)
+        if cached is not None:
+            return {part: mark_safe(html) for part, html in cached.items()}  # rendered by the templates below
+    if view is not None:
+        context = context | _figures(context, scope)
+    html = {
+        "headline": render_to_string("reports/_headline.html", context, request),
+        "body": render_to_string("reports/_figures.html", context, request),
+    }
+    if key is not None:
+        cache.set(key, {part: str(text) for part, text in html.items()}, FIGURES_CACHE_SECONDS)
+    return html
+
+
 def _dashboard(request, area: Area, scope: Scope):
-    context = dashboard_figures(request, area, scope)
+    context = dashboard_figures(request, area, scope, figures=False)
     area = context["area"]
     context |= {
         "scope": scope,
@@ -154,6 +199,9 @@ def _dashboard(request, area: Area, scope: Scope):
     if area.is_county:
         context["ledger"] = county_ledger(request, scope, area.division, timezone.localdate())
     context["handovers"] = _handovers(request, area)
+    context["sign_off"] = sign_off_panel(request.user, area, timezone.localdate())
+    if context["span"].exists:
+        context["figures_html"] = figures_html(request, context, scope)
     return render(request, "reports/dashboard.html", context)
 
 

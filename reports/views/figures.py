@@ -55,7 +55,7 @@ def _children_heading(area: Area, rows: list[ChildRow]) -> str:
     return _("Prefectures and counties")
 
 
-def cached_figures(
+def figures_key(
     area: Area,
     scope: Scope,
     span: selectors.TotalsSpan,
@@ -63,23 +63,22 @@ def cached_figures(
     link_day,
     run: TotalsRun | None,
     view: TrendView | None = None,
-) -> dict:
-    """The totals part of the page, computed once per totals run.
+) -> str | None:
+    """The cache key of an area's figures as `scope` sees them, or None where they must not be cached.
 
-    Totals change only when a run publishes new ones, and each run has its own key, so a page is never
-    served from an older night. Rows written without a recorded run are never cached. `view` is the trend's
-    range and the lines drawn beside it (reports.forms); without one, the trend starts at the baseline.
+    Totals change only when a run publishes new ones, and each run has its own key, so nothing is ever served
+    from an older night. Rows written without a recorded run have no key.
     """
-    since = view.since if view else max(selectors.baseline_date(), span.first)
     if run is None:
-        return _figures_context(area, scope, since, day, link_day, view, run)
+        return None
+    since = _since(span, view)
     area_key = area.division.pk if area.division else (f"g{area.group.pk}" if area.group else "n")
     scope_key = (
         "all"
         if scope.everything
         else f"{scope.division.pk if scope.division else ''}-{scope.school.pk if scope.school else ''}"
     )
-    key = ":".join(
+    return ":".join(
         str(part)
         for part in (
             "dashboard",
@@ -98,10 +97,32 @@ def cached_figures(
             view.measure if view else "",
         )
     )
-    figures = cache.get(key)
+
+
+def _since(span: selectors.TotalsSpan, view: TrendView | None) -> datetime.date:
+    return view.since if view else max(selectors.baseline_date(), span.first)
+
+
+def cached_figures(
+    area: Area,
+    scope: Scope,
+    span: selectors.TotalsSpan,
+    day: datetime.date,
+    link_day,
+    run: TotalsRun | None,
+    view: TrendView | None = None,
+) -> dict:
+    """The totals part of the page, computed once per totals run (`figures_key`).
+
+    `view` is the trend's range and the lines drawn beside it (reports.forms); without one, the trend starts
+    at the baseline.
+    """
+    key = figures_key(area, scope, span, day, link_day, run, view)
+    figures = cache.get(key) if key else None
     if figures is None:
-        figures = _figures_context(area, scope, since, day, link_day, view, run)
-        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+        figures = _figures_context(area, scope, _since(span, view), day, link_day, view, run)
+        if key:
+            cache.set(key, figures, FIGURES_CACHE_SECONDS)
     return figures
 
 

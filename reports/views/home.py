@@ -8,11 +8,14 @@ from counties.models import Role
 
 
 def dashboard_url_for(user) -> str | None:
-    """Where the user's work starts: national for the ministry, their area, their county, their school."""
+    """Where the user's work starts: national for the ministry, their area, their county, their school; a
+    verifier's spot checks."""
     if user.is_superuser or user.role in (Role.MINISTRY, Role.ADMIN):
         return reverse("reports:national")
     if user.role == Role.PRINCIPAL:
         return reverse("reports:school", args=[user.school.code]) if user.school_id else None
+    if user.role == Role.VERIFIER:
+        return reverse("verification:my-checks")
     if user.division_id:
         return reverse("reports:division", args=[user.division.code])
     return None

@@ -362,12 +362,8 @@ class WorkingSet:
             )
         for check in checks:
             days = (check - returned).days
-            services.case_change_status(
-                case=case,
-                to_status=Status.RETAINED,
-                effective_date=check,
-                user=user,
-                note=f"返校{days}天回访：学生在校正常学习。",
+            services.case_record_retention_check(
+                case=case, checked_on=check, user=user, note=f"返校{days}天回访：学生在校正常学习。"
             )
         if closed is not None:
             services.case_change_status(

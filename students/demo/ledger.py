@@ -383,7 +383,9 @@ class LedgerWriter:
                 if check > LEDGER_END.toordinal() or (relapse and check >= relapse):
                     break
                 note = sang.RETAINED_NOTES[position] if is_sang else f"返校{days}天回访：学生在校正常学习。"
-                events.append((events[-1][1], Status.RETAINED, check, "", NULL, note))
+                # Retained once the last check is done; an earlier check keeps the status (students.services).
+                to_status = Status.RETAINED if position == len(RETENTION_DAYS) - 1 else events[-1][1]
+                events.append((events[-1][1], to_status, check, "", NULL, note))
             if relapse:
                 events.append(
                     (events[-1][1], Status.RELAPSED, relapse, "", NULL, "学生再次辍学，已重新登记为新的辍学个案。")

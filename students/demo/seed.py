@@ -15,7 +15,10 @@ from django.utils.translation import gettext as _
 
 from counties.models import CountyGroup, Division, School, User
 from counties.services import county_groups_load, divisions_load
-from reports.models import DailyTotal, TotalsRun
+from reports.demo import sign_off_demo_months
+from reports.models import DailyTotal, MonthSignOff, SignOffStep, TotalsRun
+from rosters.demo import demo_rosters_add
+from rosters.models import RosterComparison
 from students.duplicates import duplicates_find
 from students.models import (
     CaseEvent,
@@ -27,6 +30,8 @@ from students.models import (
     ResponsiblePerson,
     Student,
 )
+from verification.demo import demo_spot_checks_add
+from verification.models import SpotCheckRound
 
 from . import sang
 from .bulk import constraints_deferred
@@ -56,6 +61,10 @@ RESET_MODELS = (
     LedgerCorrection,
     DailyTotal,
     TotalsRun,
+    SignOffStep,
+    MonthSignOff,
+    RosterComparison,
+    SpotCheckRound,
 )
 
 GROUP_STRATA = frozenset({STRATA.index("group_poor"), STRATA.index("group_other")})
@@ -245,6 +254,9 @@ def _current_add(seed: int, today: datetime.date, progress: Progress) -> int:
     # The working set holds children entered twice: the search proposes them, so the duplicates screen has pairs.
     found = duplicates_find()
     progress(f"duplicate candidates ({found})", 1, 1)
+    progress(f"signed months ({sign_off_demo_months(today=today)})", 1, 1)
+    demo_rosters_add(seed=seed, today=today, progress=progress)
+    progress(f"spot-check round in Aba ({demo_spot_checks_add(today)} cases)", 1, 1)
     return added
 
 

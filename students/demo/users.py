@@ -65,6 +65,14 @@ DEMO_USERS = (
         school_name=SHANGDUKE_SCHOOL,
     ),
     DemoUser(
+        Role.VERIFIER,
+        "aba-verifier",
+        "demo-aba-verifier",
+        "李明",
+        _("the spot checks of Aba prefecture (阿坝藏族羌族自治州) given to them: each child in full, nothing else"),
+        division_code="513200",
+    ),
+    DemoUser(
         Role.ADMIN,
         "admin",
         "demo-admin",

@@ -31,6 +31,7 @@ TITLES = {
     worklist.NO_VISIT: gettext_lazy("No visit for 30 days"),
     worklist.RETENTION: gettext_lazy("Retention checks due"),
     worklist.HANDOVERS: gettext_lazy("Handovers waiting for your county"),
+    worklist.SPOT_CHECKS: gettext_lazy("Reopened at a spot check"),
 }
 
 
@@ -86,6 +87,10 @@ def _what(key: str, case, today: datetime.date) -> str:
         if case.last_visit is None:
             return _("Never visited")
         return _("Last visit on %(date)s") % {"date": date_format(case.last_visit)}
+    if key == worklist.SPOT_CHECKS:
+        return _("Not found in school at a spot check on %(date)s: visit the family") % {
+            "date": date_format(case.dropout_date)
+        }
     due_on = case.returned_on + datetime.timedelta(case.retention_check)
     return _("%(days)s-day check due on %(date)s (back in school since %(returned)s)") % {
         "days": case.retention_check,
@@ -139,6 +144,7 @@ def work_list(request):
         worklist.FOLLOW_UPS: worklist.follow_ups_due(cases, today),
         worklist.NO_VISIT: worklist.no_visit(cases, today),
         worklist.RETENTION: worklist.retention_checks_due(cases, today),
+        worklist.SPOT_CHECKS: worklist.reopened_at_spot_check(cases, today),
     }
     base_query = {"school": school.code} if school else {}
     sections = []

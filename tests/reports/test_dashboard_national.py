@@ -204,9 +204,10 @@ def test_national_dashboard_queries_do_not_grow_with_areas_or_days(
     ministry_client, area, django_assert_max_num_queries
 ):
     make_totals(area, days=(BASELINE, datetime.date(2020, 1, 1), DAY))
-    # Two more than the figures: the count of handovers stuck in the area, and the provinces and groups that
-    # may be drawn beside the trend (one query).
-    with django_assert_max_num_queries(11) as small:
+    # Besides the figures: the count of handovers stuck in the area, the provinces and groups that
+    # may be drawn beside the trend (one query), the sign-off panel's counts (one query), and the spot-check
+    # panel's counts (one query).
+    with django_assert_max_num_queries(13) as small:
         ministry_client.get(reverse("reports:national"))
     _more_provinces(5)
     for offset in range(1, 30):
@@ -270,6 +271,41 @@ def test_cached_figures_keep_each_users_links(client, users, area):
     ]
 
 
+def test_a_dashboard_shown_again_reuses_its_rendered_figures_until_the_next_run(ministry_client, area):
+    rows = make_totals(area)
+    first = timezone.make_aware(datetime.datetime(2020, 6, 15, 1, 0))
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=first)
+    url = reverse("reports:national")
+    rendered = ministry_client.get(url)
+    assert "reports/_figures.html" in [template.name for template in rendered.templates]
+    again = ministry_client.get(url)
+    # Served from the cache: the charts' templates are not rendered again, and the page reads the same.
+    assert "reports/_figures.html" not in [template.name for template in again.templates]
+    assert text_of(again) == text_of(rendered)
+    # Another query is another page; another language, another rendering.
+    ranged = ministry_client.get(url, {"from": BASELINE.isoformat()})
+    assert "reports/_figures.html" in [template.name for template in ranged.templates]
+    chinese = ministry_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "6781" in text_of(chinese)
+    # The next run renders them afresh.
+    DailyTotal.objects.filter(pk=rows["nation", DAY].pk).update(open_count=2_419)
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=first + datetime.timedelta(days=1))
+    assert "2,419, down 99.6% from 600,000" in text_of(ministry_client.get(url))
+
+
+def test_the_live_parts_of_a_page_follow_the_ledger_while_its_figures_come_from_the_cache(client, users, area):
+    make_totals(area)
+    TotalsRun.objects.create(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
+    client.force_login(users["county"])
+    url = reverse("reports:division", args=[area["county"].code])
+    client.get(url)
+    case = open_case(area["school"], dropout_date=DAY)
+    response = client.get(url)
+    assert "reports/_figures.html" not in [template.name for template in response.templates]
+    assert response.context["ledger"]["open_count"] == 1
+    assert reverse("students:case-detail", args=[case.pk]) in response.content.decode()
+
+
 @pytest.mark.parametrize("level", ["province", "prefecture", "group"])
 def test_area_and_group_dashboard_queries_do_not_grow_with_areas(
     ministry_client, area, level, django_assert_max_num_queries
@@ -283,9 +319,9 @@ def test_area_and_group_dashboard_queries_do_not_grow_with_areas(
         if level == "group"
         else reverse("reports:division", args=[area[level].code])
     )
-    # With the count of handovers stuck in the area, the areas that may be drawn beside the trend, and the
-    # counties of a province's map.
-    with django_assert_max_num_queries(12) as small:
+    # With the count of handovers stuck in the area, the areas that may be drawn beside the trend, the
+    # counties of a province's map, and the sign-off and spot-check panels' counts (one query each).
+    with django_assert_max_num_queries(14) as small:
         ministry_client.get(url)
     for _ in range(5):
         county = CountyFactory(parent=area["prefecture"])

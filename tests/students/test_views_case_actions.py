@@ -129,10 +129,10 @@ def test_a_visit_dated_before_the_dropout_shows_the_services_message_on_the_date
 def test_changing_status_offers_only_allowed_transitions(client, users, case):
     client.force_login(users["county"])
     response = client.post(
-        url("case-status", case), {"version": 1, "to_status": Status.RETAINED, "effective_date": "2019-04-01"}
+        url("case-status", case), {"version": 1, "to_status": Status.DROPPED_OUT, "effective_date": "2019-04-01"}
     )
     assert response.context["status_form"].errors["to_status"] == [
-        "A case cannot go from “Dropped out” to “Retained in school”."
+        "A case cannot go from “Dropped out” to “Dropped out”."
     ]
     case.refresh_from_db()
     assert case.status == Status.DROPPED_OUT

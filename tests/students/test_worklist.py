@@ -116,10 +116,11 @@ def test_a_handover_of_a_returned_child_is_not_a_return(area, users, far_officia
     assert due_ids(far_official, worklist.RETENTION) == []
 
 
-def test_a_handover_of_a_retained_child_is_not_a_retention_check(area, users, far_official):
+def test_a_handover_of_a_child_checked_at_30_days_is_not_a_retention_check(area, users, far_official):
     case = returned(open_case(area["far_school"], dropout_date=days_ago(200)), days_ago(100), checks=[days_ago(70)])
     hand_over(case, area, far_official, users["county"], days_ago(5))
-    assert case.events.filter(from_status=Status.RETAINED, to_status=Status.RETAINED).count() == 1
+    # The 30-day check and the handover both keep the status "returned"; only the check counts.
+    assert case.events.filter(from_status=Status.RETURNED, to_status=Status.RETURNED).count() == 2
     assert [
         c.state for c in worklist.retention_checks(case.returned_on, worklist.case_check_dates(case), days_ago(0))
     ] == [
@@ -165,7 +166,7 @@ def test_open_cases_with_no_visit_for_30_days_are_listed_once(area, users):
     assert due_ids(users["principal"], worklist.NO_VISIT) == [never.pk, stale.pk]
     assert due_ids(users["principal"], worklist.FOLLOW_UPS) == [follow_up.pk]
     counts = worklist.due_counts(users["principal"], timezone.localdate())
-    assert counts == {"follow_ups": 1, "no_visit": 2, "retention": 0, "handovers": 0}
+    assert counts == {"follow_ups": 1, "no_visit": 2, "retention": 0, "handovers": 0, "spot_checks": 0}
 
 
 # --- Whose work ----------------------------------------------------------------------------------------------------
@@ -182,6 +183,7 @@ def test_a_principal_counts_only_their_schools_work_and_the_county_all_of_its_sc
         "no_visit": 1,
         "retention": 0,
         "handovers": 0,
+        "spot_checks": 0,
     }
     assert worklist.due_counts(users["other_principal"], today)["retention"] == 1
     assert worklist.due_counts(users["county"], today) == {
@@ -189,6 +191,7 @@ def test_a_principal_counts_only_their_schools_work_and_the_county_all_of_its_sc
         "no_visit": 2,
         "retention": 1,
         "handovers": 0,
+        "spot_checks": 0,
     }
 
 
