@@ -126,11 +126,12 @@ def collect(options: dict) -> dict:
             for kind, name in stored.items():
                 RosterUpload.objects.create(comparison=comparison, kind=kind, file=name, filename=paths[kind].name)
             comparison_run(comparison)
-            return comparison.counts
+            problems = [problem for upload in comparison.uploads.all() for problem in upload.problems]
+            return comparison.counts, problems
 
-        counts = _rolled_back(run)
-        if counts.get("problems") or counts["candidates"].get(CandidateGroup.NEVER_ENROLLED) != 1:
-            raise RuntimeError(f"the comparison did not find the planted children: {counts}")
+        counts, problems = _rolled_back(run)
+        if problems or counts["candidates"].get(CandidateGroup.NEVER_ENROLLED) != 1:
+            raise RuntimeError(f"the comparison did not find the planted children: {counts}; problems {problems[:3]}")
         outcomes.append(counts)
         print(f"      whole run: {counts}", flush=True)
 

@@ -82,6 +82,15 @@ class Area:
     def is_county(self) -> bool:
         return self.level == Level.COUNTY
 
+    @property
+    def key(self) -> str:
+        """The area in a cache key: a division's id, a group's (with the day it is held at), or the nation."""
+        if self.division is not None:
+            return str(self.division.pk)
+        if self.group is not None:
+            return f"g{self.group.pk}:{self.as_of or ''}"
+        return "n"
+
     def totals(self) -> QuerySet[DailyTotal]:
         """This area's rows, through the index that matches it."""
         if self.division is not None:

@@ -15,6 +15,7 @@ Planted, and not listed: a child of the household register past school age, in n
 import csv
 import datetime
 import io
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -129,18 +130,26 @@ def generated_county(
     sequence_offset: int = 500,
 ) -> GeneratedCounty:
     """Rosters of `children` children of a county, and of the open cases' children given (DropoutCase objects
-    with their student), with the planted candidates. Sequence numbers start at `sequence_offset` thousand
-    children in, so the generated ID numbers stay clear of the ledger's own."""
+    with their student), with the planted candidates. Generated ID numbers run from sequence `sequence_offset` of
+    each birth date up, skipping any an open case's child holds, so no child is in a roster twice.
+    """
     rng = random.Random(f"{seed}:{county_code}")
-    start = sequence_offset * SPREAD_DAYS
+    # The ledger's own children keep their ID numbers: a generated child never takes one of them.
+    taken = {case.student.id_number for case in open_cases if case.student.id_number}
+    numbers = itertools.count(sequence_offset * SPREAD_DAYS)
 
-    def make(i: int, name: str = "") -> Child:
-        return _child(start + i, county_code=county_code, as_of=as_of, schools=school_codes, rng=rng, name=name)
+    def make(name: str = "") -> Child:
+        while True:
+            child = _child(
+                next(numbers), county_code=county_code, as_of=as_of, schools=school_codes, rng=rng, name=name
+            )
+            if child.id_number not in taken:
+                return child
 
-    everyone = [make(i) for i in range(children)]
-    never_enrolled = make(children, name="甲未入学")
-    dropped_out = make(children + 1, name="乙辍学生")
-    past_age = make(children + 2, name="丙超龄")
+    everyone = [make() for _ in range(children)]
+    never_enrolled = make(name="甲未入学")
+    dropped_out = make(name="乙辍学生")
+    past_age = make(name="丙超龄")
     past_age.birth_date = years_before(as_of, 17)
     past_age.id_number = id_number(county_code, past_age.birth_date, 999)
     household = [_household(child) for child in (*everyone, never_enrolled, dropped_out, past_age)]

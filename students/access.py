@@ -97,6 +97,13 @@ def scope_for(user) -> Scope:
     )
 
 
+def viewer_key(user) -> str:
+    """What a page's parts depend on of the user, for a cache key: users of the same role and place see the same
+    (a verifier sees the cases assigned to them, so their own)."""
+    own = f":{user.pk}" if user.role == Role.VERIFIER else ""
+    return f"{user.role}:{user.division_id}:{user.school_id}:{int(user.is_superuser)}:{int(user.is_active)}{own}"
+
+
 def cases_visible_to(user) -> QuerySet[DropoutCase]:
     return DropoutCase.objects.filter(scope_for(user).case_q())
 

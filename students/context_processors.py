@@ -1,15 +1,18 @@
 """The navigation's badge of work due (students.worklist), for county officials and principals."""
 
-import functools
+from django.urls import reverse
 
-from django.utils import timezone
-
-from .worklist import badge_count, has_work_list
+from .worklist import has_work_list
 
 
 def work_list(request) -> dict:
-    """`work_list_due`: a callable the template calls only where it draws the badge, counted once per request."""
+    """`work_list_due`: a callable giving the count where this request has worked it out (the work list page), else
+    None, and the page fetches it from `work_list_count_url` once shown (students.views.work_list_count)."""
     user = getattr(request, "user", None)
     if user is None or not has_work_list(user):
         return {}
-    return {"has_work_list": True, "work_list_due": functools.partial(badge_count, request, timezone.localdate())}
+    return {
+        "has_work_list": True,
+        "work_list_due": lambda: getattr(request, "_work_list_count", None),
+        "work_list_count_url": reverse("students:work-list-count"),
+    }

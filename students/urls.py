@@ -15,6 +15,7 @@ urlpatterns = [
     path("schools/suggest/", views.school_suggestions, name="school-suggestions"),
     # What is due today, for a county official (their county) or a principal (their school).
     path("due/", requires_role(Role.COUNTY, Role.PRINCIPAL)(views.work_list), name="work-list"),
+    path("due/count/", requires_role(Role.COUNTY, Role.PRINCIPAL)(views.work_list_count), name="work-list-count"),
     path("<int:pk>/", views.case_detail, name="case-detail"),
     # The case on paper (一生一案), through the same scoping and disclosure rules as its page.
     path("<int:pk>/sheet/", views.case_sheet, name="case-sheet"),

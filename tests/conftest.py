@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection, connections
 from django.utils import translation
 
@@ -82,6 +83,14 @@ def _app_role_ensure(role: str) -> None:
                 f"DATABASE_URL (CREATE ROLE {role}; GRANT {role} TO <user>), or use make test.",
                 returncode=3,
             )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: a test's database is rolled back after it, its cached pages are not,
+    and a later test whose rows carry the same ids would be served them."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture(autouse=True)

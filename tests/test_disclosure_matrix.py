@@ -579,6 +579,8 @@ PROJECT_MATRIX: dict[str, Entry] = {
         ],
         opens_for=WRITERS - {"admin"},
     ),
+    # The navigation's count of work due: a number.
+    "students:work-list-count": Entry(fixed("students:work-list-count"), opens_for=WRITERS - {"admin"}),
     "students:case-detail": Entry(per_case("students:case-detail"), opens_for=SIGNED_IN),
     # The case on paper: every case, for every role (a masked role's sheet shows what its case page shows).
     "students:case-sheet": Entry(per_case("students:case-sheet"), opens_for=SIGNED_IN),

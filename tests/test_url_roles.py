@@ -36,6 +36,7 @@ PROJECT_ROLES = {
     "students:case-new": SCOPED,
     "students:school-suggestions": SCOPED,
     "students:work-list": frozenset({Role.COUNTY, Role.PRINCIPAL}),
+    "students:work-list-count": frozenset({Role.COUNTY, Role.PRINCIPAL}),
     "students:case-detail": SCOPED,
     "students:case-sheet": SCOPED,
     "students:case-visit": SCOPED,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -21,11 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from counties.models import CountyGroup
+from dropout_ledger.fragments import cached_fragment
 from students import handover as handovers
-from students.access import Scope, divisions_visible_to, scope_for
+from students.access import Scope, divisions_visible_to, scope_for, viewer_key
 from students.views.paging import page_from, pager
 
 from .. import charts, selectors
+from ..models import SignOffStep
 from ..selectors import Area
 from ..signoff import sign_off_panel
 from ..views_runs import can_manage_totals
@@ -174,6 +177,21 @@ def figures_html(request, context: dict, scope: Scope) -> dict[str, str]:
     return html
 
 
+def sign_off_html(request, area: Area) -> str:
+    """The sign-off panel rendered: above a county, once per viewer's place, day and sign-off step (it counts the
+    counties' months and names no child); a county's panel counts corrections of the user's cases, so is live."""
+    user, today = request.user, timezone.localdate()
+
+    def render() -> str:
+        panel = sign_off_panel(user, area, today)
+        return render_to_string("reports/_sign_off.html", {"sign_off": panel, "area": area}, request) if panel else ""
+
+    if area.is_county:
+        return render()
+    stamp = SignOffStep.objects.aggregate(last=Max("pk"))["last"]
+    return cached_fragment(f"sign-off:{area.key}:{viewer_key(user)}:{today}:{stamp}", render)
+
+
 def _dashboard(request, area: Area, scope: Scope):
     context = dashboard_figures(request, area, scope, figures=False)
     area = context["area"]
@@ -199,7 +217,7 @@ def _dashboard(request, area: Area, scope: Scope):
     if area.is_county:
         context["ledger"] = county_ledger(request, scope, area.division, timezone.localdate())
     context["handovers"] = _handovers(request, area)
-    context["sign_off"] = sign_off_panel(request.user, area, timezone.localdate())
+    context["sign_off_html"] = sign_off_html(request, area)
     if context["span"].exists:
         context["figures_html"] = figures_html(request, context, scope)
     return render(request, "reports/dashboard.html", context)

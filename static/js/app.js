@@ -95,7 +95,28 @@
     });
   }
 
+  // <span data-count-url hidden>: the navigation's count of work due, fetched once the page is shown so that it
+  // never holds the page up; shown when something is due, in the page's language's digits.
+  function workListBadge() {
+    var badge = document.querySelector("[data-work-list-count][data-count-url]");
+    if (!badge) {
+      return;
+    }
+    fetch(badge.dataset.countUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : { count: 0 };
+      })
+      .then(function (due) {
+        if (due.count > 0) {
+          badge.textContent = due.count.toLocaleString(document.documentElement.lang || undefined);
+          badge.hidden = false;
+        }
+      })
+      .catch(function () {});
+  }
+
   function start() {
+    workListBadge();
     printButtons();
     submitOnChange();
     historyBack();

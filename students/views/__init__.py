@@ -26,7 +26,7 @@ from .monthly import monthly_report, monthly_report_group, monthly_report_nation
 from .new import case_new
 from .schools import school_suggestions
 from .sheet import case_sheet
-from .worklist import work_list
+from .worklist import work_list, work_list_count
 
 __all__ = [
     "case_close",
@@ -59,4 +59,5 @@ __all__ = [
     "handover_stuck",
     "school_suggestions",
     "work_list",
+    "work_list_count",
 ]

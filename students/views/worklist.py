@@ -10,7 +10,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -132,13 +132,13 @@ def work_list(request):
     chosen = chosen if chosen in worklist.SECTIONS else ""
 
     counts = worklist.due_counts(request.user, today, cases=cases)
+    if school is None:
+        request._work_list_count = sum(counts.values())  # the badge counts the same, unfiltered
     keys = list(worklist.SECTIONS)
     if scope.school is not None or school is not None:
         # Handovers come to the county, not to a school.
         keys.remove(worklist.HANDOVERS)
         counts.pop(worklist.HANDOVERS)
-    else:
-        request._work_list_count = sum(counts.values())  # the badge counts the same, unfiltered
 
     querysets = {
         worklist.FOLLOW_UPS: worklist.follow_ups_due(cases, today),
@@ -179,3 +179,15 @@ def work_list(request):
             "retention_days": worklist.retention_rule().days,
         },
     )
+
+
+@require_safe
+def work_list_count(request):
+    """The navigation's badge: how many items are due in all (the work list's sections, unfiltered), as JSON.
+
+    Fetched by the page after it is shown (static/js/app.js), so the count never holds a page up; a number, which
+    names no child. The work list page itself draws its count in place.
+    """
+    if not worklist.has_work_list(request.user):
+        raise Http404
+    return JsonResponse({"count": worklist.badge_count(request, timezone.localdate())})

@@ -236,6 +236,24 @@ def test_the_county_dashboard_shows_each_month_with_its_signed_figure(client, ar
     assert f'data-month="{months_signed.month:%Y-%m}" data-state="signed"' in html
 
 
+def national_counts(client, user) -> str:
+    html = client.get(reverse("reports:national")).content.decode()
+    return " ".join(html.split('id="sign-off-counts"')[1].split("</dl>")[0].split())
+
+
+def test_the_national_panel_is_rendered_once_and_follows_each_step_at_once(client, area, users, months_signed):
+    as_user(client, users["ministry"])
+    first = national_counts(client, users["ministry"])
+    assert 'data-state="signed">1<' in first
+    again = client.get(reverse("reports:national"))  # served from the cache: the panel is not rendered again
+    assert "reports/_sign_off.html" not in [template.name for template in again.templates]
+    assert 'id="sign-off-counts"' in again.content.decode()
+    # The prefecture and the province accept the month before: the next page counts it signed.
+    month_accept(county=area["county"], month=months_signed.earlier, user=users["prefecture"])
+    month_accept(county=area["county"], month=months_signed.earlier, user=users["province"])
+    assert 'data-state="signed">2<' in national_counts(client, users["ministry"])
+
+
 def test_a_county_group_dashboard_counts_its_member_counties(client, area, users, months_signed):
     group = CountyGroup.objects.create(slug="poverty-counties", name="Poverty counties")
     for county in (area["county"], area["far"]):
@@ -250,7 +268,7 @@ def test_a_county_group_dashboard_counts_its_member_counties(client, area, users
 
 def test_a_principal_sees_no_sign_off_panel(client, area, users, months_signed):
     response = as_user(client, users["principal"]).get(reverse("reports:division", args=[area["county"].code]))
-    assert response.context["sign_off"] is None
+    assert "sign_off" not in response.context
     assert 'id="sign-off"' not in response.content.decode()
 
 

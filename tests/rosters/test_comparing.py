@@ -1,10 +1,16 @@
 """The comparison finds exactly the children planted in a generated county, and nothing else."""
 
+import datetime
+
 import pytest
 
+from rosters import generated
+from rosters.generated import HEADINGS
 from rosters.models import Candidate, CandidateGroup, RosterKind, RosterRow
+from students.choices import Reason
 from students.models import JobStatus
-from tests.rosters.helpers import compare, county, open_cases_in
+from students.services import StudentData, case_open
+from tests.rosters.helpers import AS_OF, compare, county, open_cases_in
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +50,23 @@ def test_the_comparison_lists_exactly_the_planted_children(area, users, django_c
     assert comparison.progress == 100
     # The rosters' rows are not kept once compared: only the candidates are.
     assert not RosterRow.objects.filter(comparison=comparison).exists()
+
+
+def test_a_generated_child_never_takes_the_id_number_of_an_open_cases_child(
+    area, users, django_capture_on_commit_callbacks
+):
+    # The number the generator would give its first child, held by a child of the ledger with an open case.
+    born = generated.years_before(AS_OF, 16) + datetime.timedelta(days=2)
+    held = generated.id_number(area["county"].code, born, 500)
+    student = StudentData(name="林已登记", gender="F", birth_date=born, id_number=held)
+    case = case_open(student=student, school=area["school"], grade=9, dropout_date=AS_OF, reason=Reason.POVERTY)
+    rosters = county(area, children=50, open_cases=[case])
+    for kind, rows in rosters.rosters.items():
+        ids = [row[HEADINGS[kind].index("身份证号")] for row in rows]
+        assert len([n for n in ids if n]) == len({n for n in ids if n}), kind
+    comparison = compare(rosters, area["county"], users["county"], django_capture_on_commit_callbacks)
+    assert comparison.counts["problems"] == 0, [upload.problems for upload in comparison.uploads.all()]
+    assert listed(comparison)[CandidateGroup.NEVER_ENROLLED] == rosters.planted[CandidateGroup.NEVER_ENROLLED]
 
 
 def test_each_candidate_says_why_and_carries_the_rosters_details(area, users, django_capture_on_commit_callbacks):

@@ -2,6 +2,7 @@
 Screenshots go to test-artifacts/."""
 
 import pytest
+from playwright.sync_api import expect
 
 from counties.models import Role
 from students.choices import Placement, Status
@@ -26,7 +27,8 @@ def test_principal_opens_their_work_list_and_completes_a_retention_check(page):
     open_case(school, student=StudentFactory(name="Gesang Meiduo"), dropout_date=days_ago(45))
     sign_in(page, principal.username)
 
-    assert page.locator(".mainnav [data-work-list-count]").inner_text() == "3"
+    # The page is shown first; its badge follows from the count's own address.
+    expect(page.locator(".mainnav [data-work-list-count]")).to_have_text("3")
     page.click(".mainnav >> text=Due today")
     page.wait_for_url("**/cases/due/")
     retention = page.locator("#retention")

@@ -44,8 +44,14 @@ def test_a_principal_sees_their_schools_work_with_counts_and_links(client, users
     due_on = back.returned_on + datetime.timedelta(30)
     assert f"30-day check due on {date_format(due_on)}" in text
     assert "Handovers waiting" not in text  # handovers come to the county
-    # The badge in the navigation says how much is due.
+    # The badge in the navigation says how much is due: drawn in place here, where the count is worked out.
     assert '<span class="badge" data-work-list-count>2</span>' in html
+    # Elsewhere the page is sent without it, and fetches it once shown.
+    html = client.get(reverse("students:case-list")).content.decode()
+    count_url = reverse("students:work-list-count")
+    assert f'data-count-url="{count_url}" hidden' in html
+    response = client.get(count_url)
+    assert response.json() == {"count": 2}
 
 
 @pytest.mark.parametrize("role", ["ministry", "province", "prefecture", "admin"])
@@ -55,6 +61,7 @@ def test_other_roles_get_no_work_list_and_no_badge(client, users, area, role):
     assert client.get(URL).status_code == 404
     html = client.get(reverse("students:case-list")).content.decode()
     assert URL not in html and "data-work-list-count" not in html
+    assert client.get(reverse("students:work-list-count")).status_code == 404
 
 
 def test_a_superuser_without_a_county_or_school_gets_no_work_list(client):

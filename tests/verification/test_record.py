@@ -88,6 +88,20 @@ def test_the_prefecture_dashboard_shows_each_countys_checked_share_and_failure_r
         assert check.case.student.name not in html
 
 
+def test_the_prefecture_panel_is_rendered_once_and_follows_each_outcome_at_once(client, checks, verifier, users, area):
+    url = reverse("reports:division", args=[area["prefecture"].code])
+    client.force_login(users["prefecture"])
+    assert 'data-spot="checked-share">0%' in client.get(url).content.decode()
+    again = client.get(url)  # served from the cache: the panel is not rendered again
+    assert "verification/_panel.html" not in [template.name for template in again.templates]
+    assert 'data-spot="checked-share">0%' in again.content.decode()
+    client.force_login(verifier)
+    record(client, checks[0], outcome=Outcome.NOT_FOUND)
+    client.force_login(users["prefecture"])
+    html = client.get(url).content.decode()
+    assert 'data-spot="checked-share">25%' in html and 'data-spot="failure-rate">100%' in html
+
+
 def test_confirmed_and_record_wrong_leave_the_case_as_it_was(client, checks, verifier, users, area):
     client.force_login(verifier)
     record(client, checks[1], outcome=Outcome.CONFIRMED)
