@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from counties.models import Level
 
-from ..access import cases_visible_to, get_case_for_user, schools_visible_to, scope_for
+from ..access import cases_visible_to, get_case_for_user, schools_visible_to, scope_for, viewer_key
 from ..choices import OPEN_STATUSES, Reason, ResponsibleRole, Status, VisitorRole
 from ..disclosure import Disclosure, Person, disclosure_for, log_disclosure
 from ..filters import CaseFilter, school_choice_is_a_list, school_label
@@ -177,6 +177,17 @@ def school_options(user) -> list[str]:
     ]
 
 
+def filters_key(request) -> str:
+    """The filter panel's cache key: it shows only the viewer's choices and what the query asked for, so users of
+    the same role and place asking the same query see the same panel. Empty, so never cached, when the query
+    searches for a child by name or number: a search is not kept anywhere."""
+    if request.GET.get("q", "").strip():
+        return ""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return f"{viewer_key(request.user)}?{query.urlencode()}"
+
+
 def _export_links(request) -> list[dict]:
     """Links to the exports of this very list; none while the export screen does not exist."""
     try:
@@ -219,7 +230,9 @@ def case_list(request):
             "open_statuses": OPEN_STATUSES,
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
-            "school_options": school_options(request.user),
+            "filters_key": filters_key(request),
+            # Called by the template only when it renders the filter panel, not when the panel comes from the cache.
+            "school_options": functools.partial(school_options, request.user),
             "area_fields": [
                 case_filter.form[name]
                 for name in ("province", "prefecture", "county")

@@ -1,8 +1,11 @@
 """The case list: scope, masking, filters, search, sorting, pagination and its query count."""
 
 import datetime
+import pickle
+import re
 
 import pytest
+from django.core.cache import caches
 from django.urls import NoReverseMatch, reverse
 
 from students.choices import Disability, LeftBehind, Placement, Reason, Status
@@ -155,7 +158,7 @@ def test_filters_by_reason_grade_and_school(client, users, area):
 
 def test_school_filter_offers_only_the_users_schools(client, users, area):
     response = get(client, users["county"])
-    offered = set(response.context["school_options"])
+    offered = set(response.context["school_options"]())
     assert offered == {school_label(s.name, s.code) for s in (area["school"], area["other_school"])}
 
 
@@ -289,7 +292,7 @@ def test_export_links_carry_the_current_filters_when_exports_exist(client, users
 def test_a_school_outside_the_principals_school_is_not_offered_even_with_many_schools(client, users, area):
     SchoolFactory(county=area["county"])
     response = get(client, users["principal"])
-    assert response.context["school_options"] == [school_label(area["school"].name, area["school"].code)]
+    assert response.context["school_options"]() == [school_label(area["school"].name, area["school"].code)]
 
 
 def test_order_is_the_same_whether_or_not_the_count_is_capped(client, users, area, monkeypatch):
@@ -321,7 +324,7 @@ def test_county_with_many_schools_has_its_suggestions_as_the_user_types(client, 
     client.force_login(users["county"])
     response = client.get(LIST)
     page = response.content.decode()
-    assert response.context["school_options"] == []
+    assert response.context["school_options"]() == []
     assert 'name="school"' in page and reverse("students:school-suggestions") in page
     case = open_case(area["other_school"])
     open_case(area["school"])
@@ -335,3 +338,35 @@ def test_the_lists_case_links_are_the_case_pages_urls():
     assert [case_url(pk) for pk in (1, 42, 987654321)] == [
         reverse("students:case-detail", args=[pk]) for pk in (1, 42, 987654321)
     ]
+
+
+def rendered_panel(response) -> bool:
+    return "students/_case_filters.html" in [template.name for template in response.templates]
+
+
+def test_the_filter_panel_is_rendered_once_per_query_and_served_from_the_cache_after(client, users, cases):
+    first = get(client, users["county"], reason=Reason.POVERTY)
+    again = get(client, users["county"], reason=Reason.POVERTY, page=1)
+    assert rendered_panel(first) and not rendered_panel(again)
+    panel = re.compile(r'<form method="get" class="filter-form card".*?</form>', re.S)
+    assert panel.search(again.content.decode()).group() == panel.search(first.content.decode()).group()
+    assert 'value="poverty" selected' in again.content.decode()
+    # Another query, another language or another place is a panel of its own.
+    assert rendered_panel(get(client, users["county"], reason=Reason.ILLNESS))
+    client.force_login(users["county"])
+    chinese = client.get(LIST, {"reason": Reason.POVERTY}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert rendered_panel(chinese) and "筛选" in chinese.content.decode()
+    neighbour = get(client, users["neighbour_county"], reason=Reason.POVERTY)
+    home_school = cases["school"].school
+    assert rendered_panel(neighbour)
+    assert school_label(home_school.name, home_school.code) not in neighbour.content.decode()
+
+
+def test_a_search_for_a_child_is_never_kept_in_the_cache(client, users, cases):
+    name = cases["school"].student.name
+    for _ in range(2):
+        response = get(client, users["county"], q=name)
+        assert rendered_panel(response)
+        assert cases["school"].pk in listed(response)
+    kept = [pickle.loads(value) for value in caches["default"]._cache.values()]
+    assert not any(name in str(value) for value in kept)
