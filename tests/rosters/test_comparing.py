@@ -129,7 +129,8 @@ def test_a_roster_with_problems_is_reported_by_row_and_nothing_is_compared(
     area, users, django_capture_on_commit_callbacks
 ):
     generated = county(area, children=20)
-    bad_id = generated.rosters[RosterKind.HOUSEHOLD][3][1][:17] + "0"
+    good_id = generated.rosters[RosterKind.HOUSEHOLD][3][1]
+    bad_id = good_id[:17] + ("1" if good_id[17] == "0" else "0")  # another check character: never a valid number
     generated.rosters[RosterKind.HOUSEHOLD][3] = ("错号", bad_id, "", "", "某村")
     generated.rosters[RosterKind.HOUSEHOLD][5] = ("无号", "", "", "", "某村")
     comparison = compare(
