@@ -45,3 +45,15 @@ def test_behind_pgbouncer_no_startup_option_is_sent_and_the_server_runs_without_
     compose = yaml.safe_load((Path(settings.BASE_DIR) / "docker-compose.yml").read_text())
     command = compose["services"]["postgres"]["command"]
     assert command[command.index("-c") + 1] == "jit=off"
+
+
+def test_the_ledgers_large_tables_are_vacuumed_after_a_thousand_dead_rows():
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+            [["students_student", "students_dropoutcase", "students_caseevent", "students_persuasionvisit"]],
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 4
+    for table, options in rows:
+        assert {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000"} <= set(options), table
