@@ -278,8 +278,6 @@ def due_counts(user, today: datetime.date, *, cases: QuerySet[DropoutCase] | Non
     return counts
 
 
-def badge_count(request, today: datetime.date) -> int:
-    """The navigation's count of everything due, computed once per request."""
-    if not hasattr(request, "_work_list_count"):
-        request._work_list_count = sum(due_counts(request.user, today).values())
-    return request._work_list_count
+def badge_count(user, today: datetime.date) -> int:
+    """The navigation's count of everything due."""
+    return sum(due_counts(user, today).values())

@@ -132,8 +132,8 @@ def work_list(request):
     chosen = chosen if chosen in worklist.SECTIONS else ""
 
     counts = worklist.due_counts(request.user, today, cases=cases)
-    if school is None:
-        request._work_list_count = sum(counts.values())  # the badge counts the same, unfiltered
+    # The navigation's badge counts the same, unfiltered: drawn in place instead of fetched.
+    badge = sum(counts.values()) if school is None else None
     keys = list(worklist.SECTIONS)
     if scope.school is not None or school is not None:
         # Handovers come to the county, not to a school.
@@ -177,6 +177,7 @@ def work_list(request):
             "today": today,
             "section_choices": [(key, TITLES[key]) for key in keys],
             "retention_days": worklist.retention_rule().days,
+            "work_list_due": badge,
         },
     )
 
@@ -190,4 +191,4 @@ def work_list_count(request):
     """
     if not worklist.has_work_list(request.user):
         raise Http404
-    return JsonResponse({"count": worklist.badge_count(request, timezone.localdate())})
+    return JsonResponse({"count": worklist.badge_count(request.user, timezone.localdate())})
