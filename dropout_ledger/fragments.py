@@ -19,8 +19,5 @@ FRAGMENT_SECONDS = 10 * 60
 def cached_fragment(key: str, render: Callable[[], str], *, seconds: int = FRAGMENT_SECONDS) -> SafeString:
     """The HTML `render` makes, from the cache when a request made it under the same key and language."""
     key = "fragment:" + hashlib.sha256(f"{get_language()}:{key}".encode()).hexdigest()
-    html = cache.get(key)
-    if html is None:
-        html = str(render())
-        cache.set(key, html, seconds)
+    html = cache.get_or_set(key, lambda: str(render()), seconds)
     return mark_safe(html)  # rendered by a template, escaped there
