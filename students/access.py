@@ -162,8 +162,18 @@ def handovers_visible_to(user) -> QuerySet[Handover]:
 def get_case_for_user(user, pk: int, *, for_update: bool = False) -> DropoutCase:
     """The case, or 404 when it is outside the user's scope (or their write scope, `for_update`)."""
     queryset = cases_editable_by(user) if for_update else cases_visible_to(user)
+    return _get_or_404(queryset.select_related("student", "county", "school"), pk)
+
+
+def lock_case_for_user(user, pk: int) -> DropoutCase:
+    """Inside a transaction: the case as it is now, its row locked until the transaction ends, or 404 when it is
+    outside the user's write scope."""
+    return _get_or_404(cases_editable_by(user).select_for_update(of=("self",)), pk)
+
+
+def _get_or_404(queryset: QuerySet[DropoutCase], pk: int) -> DropoutCase:
     try:
-        return queryset.select_related("student", "county", "school").get(pk=pk)
+        return queryset.get(pk=pk)
     except (DropoutCase.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -118,12 +118,13 @@ class VisitForm(CaseActionForm):
         super().__init__(*args, **kwargs)
         rows = VISITOR_ROWS
         if self.data:
+            # A sent form has the rows it sent (a page sends all it shows, empty ones too), at least one.
             submitted = [
                 int(key.rsplit("_", 1)[1])
                 for key in self.data
-                if key.startswith("visitor_role_") and key.rsplit("_", 1)[1].isdigit()
+                if key.startswith(("visitor_role_", "visitor_name_")) and key.rsplit("_", 1)[1].isdigit()
             ]
-            rows = min(max([rows - 1, *submitted]) + 1, MAX_VISITOR_ROWS)
+            rows = min(max([0, *submitted]) + 1, MAX_VISITOR_ROWS)
         for i in range(rows):
             self.fields[f"visitor_role_{i}"] = forms.ChoiceField(
                 label=_("Visitor's role"), choices=[("", "—"), *VisitorRole.choices], required=False

@@ -27,7 +27,7 @@ from psycopg2.extras import execute_values
 from counties.models import School
 from reports.tasks import recompute_touched_soon
 
-from .access import holding_case, may_change_identity, scope_for
+from .access import holding_case, lock_case_for_user, may_change_identity, scope_for
 from .choices import (
     OPEN_STATUSES,
     HandoverStatus,
@@ -129,12 +129,34 @@ def _require_case_access(user, case: DropoutCase) -> None:
     _require_school_access(user, case.school)
 
 
+# The case a user's action holds (case_held), and that user.
+_held_case: ContextVar[tuple[DropoutCase, object] | None] = ContextVar("held_case", default=None)
+
+
+@contextmanager
+def case_held(user, pk: int) -> Iterator[DropoutCase]:
+    """A user's action on one case: the case read once, through the user's write scope (404 outside it), and
+    locked in a transaction that lasts the block. The services called on it inside the block for that user decide
+    on this copy (case_lock) instead of reading it again: it was read in their write scope, and is locked."""
+    with transaction.atomic():
+        case = lock_case_for_user(user, pk)
+        token = _held_case.set((case, user))
+        try:
+            yield case
+        finally:
+            _held_case.reset(token)
+
+
 def case_lock(case: DropoutCase, *, user=None) -> DropoutCase:
     """The case as it is now, its row locked until the transaction ends, checked against the user's write scope.
 
     Writes to a case decide on this copy: two writes to one case wait for each other, and neither acts on what
-    the other has just changed (a status, a version, the county after a handover) without seeing it.
+    the other has just changed (a status, a version, the county after a handover) without seeing it. Inside
+    case_held, the case it holds is that copy already.
     """
+    held = _held_case.get()
+    if held is not None and held[0] is case and held[1] is user:
+        return case
     locked = DropoutCase.objects.select_for_update(of=("self",)).select_related("school").get(pk=case.pk)
     _require_case_access(user, locked)
     return locked

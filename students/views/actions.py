@@ -1,7 +1,8 @@
 """What users do to a case: each action is a POST from the case's page, checked by a form and done
 by one service function, then back to the case's page with a message.
 
-Every action fetches the case through the write scope, so a case outside it is 404. Forms carry the
+Every action reads the case once, through the write scope (a case outside it is 404), and holds its row lock
+while the form is checked and the service acts (services.case_held). Forms carry the
 version of the case the user saw; when a colleague changed the case in between, the service refuses
 (StaleCaseError) and the page comes back with the case as it is now and the user's entries kept.
 """
@@ -37,23 +38,26 @@ ActionForm = CaseActionForm | CaseResponsiblePersonsForm
 
 def _act(
     request,
-    case: DropoutCase,
+    pk: int,
     form_class: type[ActionForm],
     form_name: str,
-    act: Callable[[dict], DropoutCase | None],
+    act: Callable[[DropoutCase, dict], DropoutCase | None],
     done: str,
 ):
-    form = form_class(request.POST, case=case)
-    if form.is_valid():
-        try:
-            result = act(form.cleaned_data)
-        except services.StaleCaseError as error:
-            return _refuse_stale(request, case.pk, form_class, form_name, error)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, done)
-            return redirect(result or case)
+    """Check the form and act on the case, both on the case as it is now, read once and locked (a service that
+    refuses rolls the action back whole); a refused or invalid form shows the case's page again with it."""
+    try:
+        with services.case_held(request.user, pk) as case:
+            form = form_class(request.POST, case=case)
+            if form.is_valid():
+                result = act(case, form.cleaned_data)
+                messages.success(request, done)
+                return redirect(result or case)
+    except services.StaleCaseError as error:
+        return _refuse_stale(request, pk, form_class, form_name, error)
+    except ValidationError as error:
+        form.add_service_errors(error)
+        case = get_case_for_user(request.user, pk, for_update=True)
     return render_case(request, case, bound={form_name: form}, open_form=form_name)
 
 
@@ -78,11 +82,9 @@ def _refuse_stale(request, pk: int, form_class: type[ActionForm], form_name: str
 @login_required
 @require_POST
 def case_visit(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
     # Visits are added, never overwritten, so a stale page cannot undo anyone's work; the service
     # still refuses a visit on a case that was closed in the meantime.
-    def act(data):
+    def act(case, data):
         services.visit_record(
             case=case,
             visit_date=data["visit_date"],
@@ -94,15 +96,13 @@ def case_visit(request, pk: int):
             user=request.user,
         )
 
-    return _act(request, case, VisitForm, "visit_form", act, _("The visit was recorded."))
+    return _act(request, pk, VisitForm, "visit_form", act, _("The visit was recorded."))
 
 
 @login_required
 @require_POST
 def case_status(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         services.case_change_status(
             case=case,
             to_status=data["to_status"],
@@ -112,15 +112,13 @@ def case_status(request, pk: int):
             expected_version=data["version"],
         )
 
-    return _act(request, case, ChangeStatusForm, "status_form", act, _("The status was changed."))
+    return _act(request, pk, ChangeStatusForm, "status_form", act, _("The status was changed."))
 
 
 @login_required
 @require_POST
 def case_mark_returned(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         services.case_mark_returned(
             case=case,
             returned_on=data["returned_on"],
@@ -131,16 +129,14 @@ def case_mark_returned(request, pk: int):
         )
 
     return _act(
-        request, case, MarkReturnedForm, "return_form", act, _("The child is back in school; the case is struck off.")
+        request, pk, MarkReturnedForm, "return_form", act, _("The child is back in school; the case is struck off.")
     )
 
 
 @login_required
 @require_POST
 def case_retention_check(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         services.case_record_retention_check(
             case=case,
             checked_on=data["checked_on"],
@@ -149,15 +145,13 @@ def case_retention_check(request, pk: int):
             expected_version=data["version"],
         )
 
-    return _act(request, case, RetentionCheckForm, "retention_form", act, _("The retention check was recorded."))
+    return _act(request, pk, RetentionCheckForm, "retention_form", act, _("The retention check was recorded."))
 
 
 @login_required
 @require_POST
 def case_close(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         services.case_change_status(
             case=case,
             to_status=Status.CLOSED,
@@ -168,15 +162,13 @@ def case_close(request, pk: int):
             expected_version=data["version"],
         )
 
-    return _act(request, case, CloseForm, "close_form", act, _("The case was closed."))
+    return _act(request, pk, CloseForm, "close_form", act, _("The case was closed."))
 
 
 @login_required
 @require_POST
 def case_relapse(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         return services.case_reopen_on_relapse(
             case=case,
             dropout_date=data["dropout_date"],
@@ -187,21 +179,17 @@ def case_relapse(request, pk: int):
             expected_version=data["version"],
         )
 
-    return _act(
-        request, case, RelapseForm, "relapse_form", act, _("The child dropped out again: a new case was opened.")
-    )
+    return _act(request, pk, RelapseForm, "relapse_form", act, _("The child dropped out again: a new case was opened."))
 
 
 @login_required
 @require_POST
 def case_responsible(request, pk: int):
-    case = get_case_for_user(request.user, pk, for_update=True)
-
-    def act(data):
+    def act(case, data):
         services.case_set_responsible_persons(
             case=case, persons=data["persons"], user=request.user, expected_version=data["version"]
         )
 
     return _act(
-        request, case, CaseResponsiblePersonsForm, "responsible_form", act, _("The responsible persons were saved.")
+        request, pk, CaseResponsiblePersonsForm, "responsible_form", act, _("The responsible persons were saved.")
     )

@@ -82,16 +82,19 @@ def test_recording_a_visit_stores_it_and_marks_the_case_as_being_persuaded(role,
 
 
 @pytest.mark.parametrize("role", ["principal", "county"])
-def test_a_follow_up_visit_takes_five_queries_in_a_transaction(role, client, users, case, django_assert_num_queries):
-    """Session, user with their area, the case in the write scope; then, in one transaction (here a savepoint),
-    the case's row locked and the visit: nothing more per visit."""
+def test_a_follow_up_visit_reads_the_case_once_locked(role, client, users, case, django_assert_num_queries):
+    """Session and user; then, in one transaction (here a savepoint), the case read through the write scope with
+    its row locked, and the visit in the service's own savepoint: the case is not read a second time."""
     client.force_login(users[role])
     client.post(url("case-visit", case), visit_data(case))
     case.refresh_from_db()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8) as queries:
         response = client.post(url("case-visit", case), visit_data(case, visit_date="2019-04-09"))
     assert response.status_code == 302
     assert PersuasionVisit.objects.filter(case=case).count() == 2
+    case_reads = [q["sql"] for q in queries.captured_queries if 'FROM "students_dropoutcase"' in q["sql"]]
+    assert len(case_reads) == 1
+    assert case_reads[0].endswith('FOR UPDATE OF "students_dropoutcase"')
 
 
 def test_a_visit_needs_at_least_one_visitor(client, users, case):
