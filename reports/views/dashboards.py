@@ -35,7 +35,7 @@ from ..views_runs import can_manage_totals
 from .access import can_open
 from .assets import plotly_js_url
 from .county import county_ledger
-from .figures import FIGURES_CACHE_SECONDS, cached_figures, figures_key, with_day
+from .figures import FIGURES_CACHE_SECONDS, cached_figures, cached_span, figures_key, with_day
 from .trend import figures_csv_url, overlay_options, preset_links, query_without, trend_form
 
 
@@ -116,7 +116,8 @@ def dashboard_figures(request, area: Area, scope: Scope, *, figures: bool = True
     (`figures_html`).
     """
     requested = _requested_day(request)
-    span = selectors.totals_span()
+    run = selectors.freshness()
+    span = cached_span(run)
     form = trend_form(request, span, scope, area)
     view = form.view()
     if area.group is not None and view is not None and view.as_of is not None:
@@ -130,7 +131,7 @@ def dashboard_figures(request, area: Area, scope: Scope, *, figures: bool = True
         "day": day,
         "requested_day": requested,
         "link_day": link_day,
-        "run": selectors.freshness(),
+        "run": run,
         "trend_form": form,
         "trend_view": view,
     }

@@ -99,6 +99,14 @@ def figures_key(
     )
 
 
+def cached_span(run: TotalsRun | None) -> selectors.TotalsSpan:
+    """The days with totals, read once per totals run: only a run's publication changes them (as `figures_key`)."""
+    if run is None:
+        return selectors.totals_span()
+    key = f"totals-span:{run.pk}:{run.finished_at.timestamp()}"
+    return cache.get_or_set(key, selectors.totals_span, FIGURES_CACHE_SECONDS)
+
+
 def _since(span: selectors.TotalsSpan, view: TrendView | None) -> datetime.date:
     return view.since if view else max(selectors.baseline_date(), span.first)
 

@@ -8,6 +8,7 @@ see the whole country (as their pages do), and the provinces the user may open. 
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import F, Value
 from django.http import QueryDict
 from django.urls import reverse
@@ -42,19 +43,28 @@ class TrendLine:
         ]
 
 
+# The provinces and groups offered as lines are read at most once in this many seconds (they change with the
+# lists of divisions and groups, not with the ledger).
+OVERLAY_ROWS_SECONDS = 600
+
+
+def _overlay_rows() -> list[tuple[str, str, str, str]]:
+    """Provinces and groups in one query: (kind, code or slug, name, English name)."""
+    provinces = (
+        Division.objects.provinces()
+        .annotate(line_kind=Value(PROVINCE), en=Value(""))
+        .values_list("line_kind", "code", "name", "en")
+    )
+    groups = CountyGroup.objects.annotate(line_kind=Value(GROUP), en=F("name_en")).values_list(
+        "line_kind", "slug", "name", "en"
+    )
+    return list(provinces.union(groups, all=True).order_by("line_kind", "code"))
+
+
 def overlay_choices(scope: Scope) -> list[tuple[str, str]]:
     """What the user may draw beside a dashboard's own line: (value, label)."""
     if scope.everything:
-        # Provinces and groups in one query: the page reads them on every view.
-        provinces = (
-            Division.objects.provinces()
-            .annotate(line_kind=Value(PROVINCE), en=Value(""))
-            .values_list("line_kind", "code", "name", "en")
-        )
-        groups = CountyGroup.objects.annotate(line_kind=Value(GROUP), en=F("name_en")).values_list(
-            "line_kind", "slug", "name", "en"
-        )
-        rows = list(provinces.union(groups, all=True).order_by("line_kind", "code"))
+        rows = cache.get_or_set("overlay-rows", _overlay_rows, OVERLAY_ROWS_SECONDS)
         choices = [(NATION, _("Nation"))]
         choices += [(f"{kind}{key}", name) for kind, key, name, _en in rows if kind == PROVINCE]
         choices += [
