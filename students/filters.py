@@ -281,6 +281,16 @@ class CaseFilter(django_filters.FilterSet):
         return schools
 
     @property
+    def form(self):
+        """The filters' form, holding the fields this filter set's own filters built (Filter.field): fresh for each
+        request already, so not deep-copied once more as a form class's declared fields would be."""
+        if not hasattr(self, "_form"):
+            form = self._meta.form(self.data if self.is_bound else None, prefix=self.form_prefix)
+            form.fields = {name: filter_.field for name, filter_ in self.filters.items()}
+            self._form = form
+        return self._form
+
+    @property
     def invalid(self) -> bool:
         """Whether a filter cannot be read; a sort order that is not offered is only ignored, as before."""
         return self.is_bound and any(name != "sort" for name in self.form.errors)
