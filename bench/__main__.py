@@ -39,6 +39,8 @@ class Scale:
     load_seconds: float
     minutes_per_group: float
     load_clients: int = 32
+    # Recording visits: rounds of the minimal insert and the real view, alternating, the median of each kept.
+    load_rounds: int = 3
     verify_repeat: int = 3
     # The mixed load and soak (bench/soak.py): how long, how many simulated people.
     soak_seconds: int = 600
@@ -74,6 +76,7 @@ SCALES = {
         import_rows=10_000,
         import_repeat=2,
         load_seconds=8.0,
+        load_rounds=1,
         minutes_per_group=15,
         soak_seconds=60,
         soak_users=40,
@@ -185,7 +188,7 @@ def measure_group(group: str, scale: Scale, large: databases.Ledger, small: data
         figures = run_worker(
             large,
             "visits",
-            {"seconds": scale.load_seconds, "clients": scale.load_clients},
+            {"seconds": scale.load_seconds, "clients": scale.load_clients, "rounds": scale.load_rounds},
             minutes=scale.minutes_per_group,
         )
         return visits.results(figures)

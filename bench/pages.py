@@ -1,7 +1,9 @@
 """Server time of whole responses: dashboards, the filtered case list, a case page, and their baselines.
 
 Each page is requested in-process through Django's test client (the full middleware stack, signed in as
-the demo user whose screen it is), after warm-up, and the median is kept. The busiest county's
+the demo user whose screen it is), after warm-up, and the median is kept. The pages take turns, one request
+each per turn, so a page and its baseline (the minimal page, the admin, the reduced list) are timed side by
+side: a busy moment on the machine weighs on both alike instead of on whichever was being timed. The busiest county's
 dashboard and the landing page of the principal of its busiest school are taken too, as its official and
 that principal see them: their lists grow with the ledger, and paging keeps them the small ledger's size.
 The same figures are taken on both ledgers by separate worker processes; `results` pairs them.
@@ -22,7 +24,7 @@ from students.models import DropoutCase
 
 from . import personas
 from .results import Result, at_most
-from .timing import measure
+from .timing import measure_interleaved
 
 PAGE_SIZE = 50  # the case list's page size
 API_PAGE = 100  # a page of the cases endpoint, and the case list's largest page
@@ -156,14 +158,20 @@ def collect(options: dict) -> dict:
         "county": county_user.division.name,
         "province": province_user.division.name,
     }
+    requests = {}
     for name, (user, path) in pages.items():
         client = clients.get(user.pk) or clients.setdefault(user.pk, _client(user))
         figures["queries"][name] = _check(client, path)
-        timing = measure(lambda c=client, p=path: c.get(p), repeat=repeat, warmup=warmup)
+        figures["paths"][name] = path
+        requests[name] = lambda c=client, p=path: c.get(p)
+    timings = measure_interleaved(requests, repeat=repeat, warmup=warmup)
+    for name, timing in timings.items():
         figures["ms"][name] = timing.median_ms
         figures["runs"][name] = [run * 1000.0 for run in timing.runs]
-        figures["paths"][name] = path
-        print(f"    {name:16} {timing.median_ms:8.1f} ms  ({figures['queries'][name]} queries)  {path}", flush=True)
+        print(
+            f"    {name:16} {timing.median_ms:8.1f} ms  ({figures['queries'][name]} queries)  {figures['paths'][name]}",
+            flush=True,
+        )
     return figures
 
 

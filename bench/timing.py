@@ -50,6 +50,31 @@ def measure(
     return Timing(tuple(runs))
 
 
+def measure_interleaved(
+    actions: dict[str, Callable[[], object]],
+    *,
+    repeat: int,
+    warmup: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Timing]:
+    """Time several actions in turns: each turn runs every action once, in order; `warmup` turns are untimed.
+
+    Figures compared with each other are then taken over the same stretch of time, run for run.
+    """
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
+    for _ in range(warmup):
+        for action in actions.values():
+            action()
+    runs: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            start = clock()
+            action()
+            runs[name].append(clock() - start)
+    return {name: Timing(tuple(values)) for name, values in runs.items()}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile: the smallest value with at least `fraction` of `values` at or below it."""
     if not values:

@@ -1,6 +1,6 @@
 import pytest
 
-from bench.timing import measure, percentile
+from bench.timing import measure, measure_interleaved, percentile
 
 
 class FakeClock:
@@ -52,6 +52,30 @@ def test_preparation_before_each_run_is_outside_the_timed_span():
 def test_at_least_one_timed_run_is_required():
     with pytest.raises(ValueError):
         measure(lambda: None, repeat=0)
+
+
+def test_interleaved_actions_take_turns_and_each_keeps_its_own_runs():
+    clock = FakeClock([100.0, 100.0, 1.0, 10.0, 2.0, 20.0, 3.0, 30.0])
+    order = []
+
+    def action(name):
+        def run():
+            order.append(name)
+            clock.tick()
+
+        return run
+
+    timings = measure_interleaved(
+        {"page": action("page"), "baseline": action("baseline")}, repeat=3, warmup=1, clock=clock
+    )
+    assert order == ["page", "baseline"] * 4
+    assert timings["page"].runs == (1.0, 2.0, 3.0)
+    assert timings["baseline"].runs == (10.0, 20.0, 30.0)
+
+
+def test_interleaved_timing_needs_at_least_one_turn():
+    with pytest.raises(ValueError):
+        measure_interleaved({"page": lambda: None}, repeat=0)
 
 
 def test_percentile_uses_the_nearest_rank():
