@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def memory_over(master_pid: int, seconds: float, samples: int = 6) -> dict:
+    """memory_mib sampled `samples` times over `seconds`, the median of each figure: a leak grows every sample,
+    while the working memory an import or export holds at one instant comes and goes."""
+    taken = []
+    for number in range(samples):
+        if number:
+            time.sleep(seconds / (samples - 1))
+        taken.append(memory_mib(master_pid))
+    return {part: statistics.median(sample[part] for sample in taken) for part in taken[0]}
+
+
 def memory_mib(master_pid: int) -> dict:
     """The web workers' memory, and that of the database connections serving this ledger (MiB)."""
     with connection.cursor() as cursor:
@@ -242,13 +254,14 @@ def collect(options: dict) -> dict:
                 cwd=databases.PROJECT_DIR,
                 env={**os.environ, "LEDGER_LOAD_PLAN": str(plan_path)},
             )  # fmt: skip
-            # The start is taken once every user is working and the caches are warm; the end just before the
+            # The start is sampled once every user is working and the caches are warm; the end just before the
             # run stops.
             warm = min(60, seconds / 3)
+            window = min(20, seconds / 6)
             time.sleep(warm)
-            memory_start = memory_mib(master.pid)
-            time.sleep(max(seconds - warm - 5, 1))
-            memory_end = memory_mib(master.pid)
+            memory_start = memory_over(master.pid, window)
+            time.sleep(max(seconds - warm - 2 * window - 5, 1))
+            memory_end = memory_over(master.pid, window)
             locust.wait(timeout=seconds + 120)
             stats = _locust_stats(prefix)
     finally:
@@ -338,11 +351,11 @@ def results(figures: dict) -> list[Result]:
                 start,
                 at_most(1.1),
                 note=(
-                    f"unique set size of the connections serving the ledger: "
+                    f"unique set size of the connections serving the ledger, median of six samples over a window: "
                     f"{figures['memory_start']['database_connections']} at the start, "
                     f"{figures['memory_end']['database_connections']} at the end"
                     if part == "database"
-                    else "unique set size of the gunicorn master and workers"
+                    else "unique set size of the gunicorn master and workers, median of six samples over a window"
                 ),
             )
         )
