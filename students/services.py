@@ -11,6 +11,7 @@ version is refused (StaleCaseError), a visit to a case closed meanwhile is refus
 
 import csv
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -145,6 +146,19 @@ def case_held(user, pk: int) -> Iterator[DropoutCase]:
             yield case
         finally:
             _held_case.reset(token)
+
+
+def case_write(service):
+    """A service that writes to a case runs in a transaction: its own, or the one a caller holds open. Inside
+    case_held it takes no savepoint: an error of the service ends the held block, and the block's transaction with
+    it, so there is nothing to roll back to short of that."""
+
+    @functools.wraps(service)
+    def wrapped(*args, **kwargs):
+        with transaction.atomic(savepoint=_held_case.get() is None):
+            return service(*args, **kwargs)
+
+    return wrapped
 
 
 def case_lock(case: DropoutCase, *, user=None) -> DropoutCase:
@@ -523,7 +537,7 @@ def student_get_or_create(
     return student
 
 
-@transaction.atomic
+@case_write
 def case_change_status(
     *,
     case: DropoutCase,
@@ -602,7 +616,7 @@ def case_mark_returned(
     )
 
 
-@transaction.atomic
+@case_write
 def case_record_retention_check(
     *,
     case: DropoutCase,
@@ -641,7 +655,7 @@ def case_record_retention_check(
     return event
 
 
-@transaction.atomic
+@case_write
 def case_reopen_on_relapse(
     *,
     case: DropoutCase,
@@ -677,7 +691,7 @@ def case_reopen_on_relapse(
     )
 
 
-@transaction.atomic
+@case_write
 def visit_record(
     *,
     case: DropoutCase,
@@ -763,7 +777,7 @@ def responsible_persons_record_change(
     return ResponsiblePersonChange.objects.create(case=case, changed_by=user, changes=changes)
 
 
-@transaction.atomic
+@case_write
 def case_set_responsible_persons(
     *, case: DropoutCase, persons: list[dict], user=None, expected_version: int | None = None
 ) -> ResponsiblePersonChange | None:

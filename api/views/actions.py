@@ -1,8 +1,9 @@
 """Writes to a case, as the case's page makes them: the same forms check the input, the same services act, with
 the same rules and messages (students.forms, students.services). Only the shape differs: JSON in, JSON out.
 
-Every action fetches the case through the write scope (404 outside it, as on the pages); a stale `version` is a
-409; each POST takes an Idempotency-Key (api.idempotency).
+Every action reads the case once, through the write scope (404 outside it, as on the pages), and holds its row
+lock while it checks and acts (holding_case); a stale `version` is a 409; each POST takes an Idempotency-Key
+(api.idempotency).
 """
 
 import functools
@@ -115,8 +116,16 @@ def _row(view, case) -> dict:
     return CaseRowSerializer(case, context=view.context()).data
 
 
-def _editable(request, pk: int):
-    return get_case_for_user(request.user, pk, for_update=True)
+def holding_case(method):
+    """The action's case, read once through the write scope (404 outside it) and locked while the request checks
+    and acts on it (students.services.case_held); the method takes the case in place of its id."""
+
+    @functools.wraps(method)
+    def wrapped(self, request, pk: int, *args, **kwargs):
+        with services.case_held(request.user, pk) as case:
+            return method(self, request, case, *args, **kwargs)
+
+    return wrapped
 
 
 VISIT_EXAMPLE = OpenApiExample(
@@ -147,8 +156,8 @@ class CaseVisits(LedgerView):
     )
     @idempotent
     @refusing
-    def post(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def post(self, request, case):
         data = payload(request)
         visitors = data.pop("visitors", [])
         field_map = {}
@@ -196,8 +205,8 @@ class CaseStatus(LedgerView):
     )
     @idempotent
     @refusing
-    def post(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def post(self, request, case):
         data = payload(request)
         if data.get("to_status") == Status.RETAINED:
             form = RetentionCheckForm({**data, "checked_on": data.get("effective_date", "")}, case=case)
@@ -237,8 +246,8 @@ class CaseReturned(LedgerView):
     )
     @idempotent
     @refusing
-    def post(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def post(self, request, case):
         act(
             MarkReturnedForm(payload(request), case=case),
             lambda d: services.case_mark_returned(
@@ -263,8 +272,8 @@ class CaseClose(LedgerView):
     )
     @idempotent
     @refusing
-    def post(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def post(self, request, case):
         data = payload(request)
         # The form chooses a closure reason by its id; the API names it by its code.
         reason = ClosureReason.objects.filter(active=True, code=data.get("closure_reason", "")).first()
@@ -294,8 +303,8 @@ class CaseRelapse(LedgerView):
     )
     @idempotent
     @refusing
-    def post(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def post(self, request, case):
         new_case = act(
             RelapseForm(payload(request), case=case),
             lambda d: services.case_reopen_on_relapse(
@@ -335,8 +344,8 @@ class CasePersons(LedgerView):
         responses={200: PersonsSerializer, **ERRORS},
     )
     @refusing
-    def put(self, request, pk: int):
-        case = _editable(request, pk)
+    @holding_case
+    def put(self, request, case):
         data = payload(request)
         persons = data.pop("persons", [])
         if not isinstance(persons, list):

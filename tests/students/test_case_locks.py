@@ -10,13 +10,14 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from counties.models import Role
 from students.choices import HandoverReason, HandoverStatus, Status, VisitMethod, VisitorRole, VisitOutcome
 from students.handover import handover_accept, handover_claim, handover_request
 from students.models import ClosureReason, DropoutCase, Handover, PersuasionVisit
-from students.services import case_change_status, visit_record
+from students.services import case_change_status, case_held, visit_record
 from tests.factories import UserFactory, open_case
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,29 @@ def test_a_claim_on_a_copy_read_before_the_case_came_to_the_claiming_county_is_r
         handover_claim(case=before, reason=HandoverReason.MOVED_WITH_PARENTS, user=neighbour)
 
     assert not Handover.objects.filter(case=case, status=HandoverStatus.PENDING).exists()
+
+
+def test_services_inside_a_held_case_decide_on_the_held_copy_without_reading_it_again(
+    case, users, django_assert_num_queries
+):
+    official = users["county"]
+    # The visit's insert only: no read of the case, no savepoint.
+    with case_held(official, case.pk) as held, django_assert_num_queries(1):
+        record_visit(held, user=official)
+    assert PersuasionVisit.objects.filter(case=case).count() == 2
+
+
+def test_a_service_refused_inside_a_held_case_rolls_back_the_whole_action(case, users):
+    official = users["county"]
+    with pytest.raises(ValidationError), case_held(official, case.pk) as held:
+        record_visit(held, user=official)
+        case_change_status(case=held, to_status=Status.DROPPED_OUT, effective_date=DROPPED, user=official)
+    # The visit written before the refusal is gone with it, and the connection goes on working.
+    assert PersuasionVisit.objects.filter(case=case).count() == 1
+    assert DropoutCase.objects.get(pk=case.pk).status == Status.PERSUADING
+
+
+@pytest.mark.parametrize("role", ["neighbour_county", "other_principal", "prefecture", "ministry"])
+def test_a_held_case_is_read_through_the_users_write_scope(case, users, role):
+    with pytest.raises(Http404), case_held(users[role], case.pk):
+        pass

@@ -84,11 +84,12 @@ def test_recording_a_visit_stores_it_and_marks_the_case_as_being_persuaded(role,
 @pytest.mark.parametrize("role", ["principal", "county"])
 def test_a_follow_up_visit_reads_the_case_once_locked(role, client, users, case, django_assert_num_queries):
     """Session and user; then, in one transaction (here a savepoint), the case read through the write scope with
-    its row locked, and the visit in the service's own savepoint: the case is not read a second time."""
+    its row locked, and the visit: the case is not read a second time, and the service takes no savepoint of its
+    own."""
     client.force_login(users[role])
     client.post(url("case-visit", case), visit_data(case))
     case.refresh_from_db()
-    with django_assert_num_queries(8) as queries:
+    with django_assert_num_queries(6) as queries:
         response = client.post(url("case-visit", case), visit_data(case, visit_date="2019-04-09"))
     assert response.status_code == 302
     assert PersuasionVisit.objects.filter(case=case).count() == 2
