@@ -117,13 +117,21 @@ def build_plan() -> dict:
 
 
 def _private_kib(pid: int) -> int:
-    """The memory a process holds alone (unique set size): what a leak grows. Shared memory is left out: the
-    database's shared buffers are bounded by its settings, and counted in each process that touches them."""
+    """The memory a process holds alone: the pages of its private mappings (heap, stacks) that no other process
+    maps, which is what a leak grows. Shared mappings are left out, even their pages only this process has touched
+    so far: the database's shared buffers are bounded by its settings, however many of them a connection reads."""
     try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
     except OSError:
         return 0
-    return sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    total, shared = 0, False
+    for line in lines:
+        field, _, rest = line.partition(" ")
+        if not field.endswith(":"):  # a mapping's header: address range, then permissions such as rw-p or rw-s
+            shared = rest.split()[0].endswith("s")
+        elif not shared and field in ("Private_Clean:", "Private_Dirty:"):
+            total += int(rest.split()[0])
+    return total
 
 
 def _children(pid: int) -> list[int]:
@@ -351,11 +359,11 @@ def results(figures: dict) -> list[Result]:
                 start,
                 at_most(1.1),
                 note=(
-                    f"unique set size of the connections serving the ledger, median of six samples over a window: "
+                    f"private memory of the connections serving the ledger (their private mappings), median of six samples over a window: "
                     f"{figures['memory_start']['database_connections']} at the start, "
                     f"{figures['memory_end']['database_connections']} at the end"
                     if part == "database"
-                    else "unique set size of the gunicorn master and workers, median of six samples over a window"
+                    else "private memory of the gunicorn master and workers (their private mappings), median of six samples over a window"
                 ),
             )
         )

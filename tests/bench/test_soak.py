@@ -2,6 +2,8 @@
 and the figures become results with their targets."""
 
 import datetime
+import mmap
+import os
 
 import pytest
 from django.test import Client
@@ -66,3 +68,16 @@ def test_the_figures_become_results_with_no_errors_and_flat_memory_as_targets():
     assert rows["principal: school page"].value == 200.0
     assert rows["web memory at the end"].meets is True
     assert rows["database memory at the end"].meets is False  # 1.2 times the start
+
+
+def test_a_processs_private_memory_grows_with_what_it_allocates_and_not_with_shared_pages_it_touches():
+    before = soak._private_kib(os.getpid())
+    held = bytearray(32 * 1024 * 1024)  # written, so its pages are the process's own
+    grown = soak._private_kib(os.getpid())
+    shared = mmap.mmap(-1, 32 * 1024 * 1024, flags=mmap.MAP_SHARED)
+    shared.write(b"x" * len(shared))  # touched by this process alone, but a shared mapping
+    after_shared = soak._private_kib(os.getpid())
+    assert grown - before >= 30 * 1024
+    assert after_shared - grown < 4 * 1024
+    del held
+    shared.close()
