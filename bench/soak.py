@@ -146,9 +146,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def memory_over(master_pid: int, seconds: float, samples: int = 6) -> dict:
+def memory_over(master_pid: int, seconds: float, samples: int = 12) -> dict:
     """memory_mib sampled `samples` times over `seconds`, the median of each figure: a leak grows every sample,
-    while the working memory an import or export holds at one instant comes and goes."""
+    while what comes and goes does not weigh on it (the working memory of an import at one instant; the web's
+    connections, each replaced after CONN_MAX_AGE, that grow from a few MiB over their minute)."""
     taken = []
     for number in range(samples):
         if number:
@@ -264,8 +265,10 @@ def collect(options: dict) -> dict:
             )  # fmt: skip
             # The start is sampled once every user is working and the caches are warm; the end just before the
             # run stops.
+            # Each window spans the lifetime of a connection and more, so it sees the web's connections at every
+            # age, as many young as old.
             warm = min(60, seconds / 3)
-            window = min(20, seconds / 6)
+            window = min(settings.DATABASES["default"]["CONN_MAX_AGE"] + 15, seconds / 6)
             time.sleep(warm)
             memory_start = memory_over(master.pid, window)
             time.sleep(max(seconds - warm - 2 * window - 5, 1))
@@ -359,11 +362,13 @@ def results(figures: dict) -> list[Result]:
                 start,
                 at_most(1.1),
                 note=(
-                    f"private memory of the connections serving the ledger (their private mappings), median of six samples over a window: "
+                    "private memory of the connections serving the ledger (their private mappings), median of twelve "
+                    "samples over a connection's lifetime: "
                     f"{figures['memory_start']['database_connections']} at the start, "
                     f"{figures['memory_end']['database_connections']} at the end"
                     if part == "database"
-                    else "private memory of the gunicorn master and workers (their private mappings), median of six samples over a window"
+                    else "private memory of the gunicorn master and workers (their private mappings), median of twelve "
+                    "samples over a connection's lifetime"
                 ),
             )
         )
