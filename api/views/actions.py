@@ -2,7 +2,7 @@
 the same rules and messages (students.forms, students.services). Only the shape differs: JSON in, JSON out.
 
 Every action reads the case once, through the write scope (404 outside it, as on the pages), and holds its row
-lock while it checks and acts (holding_case); a stale `version` is a 409; each POST takes an Idempotency-Key
+lock while it checks and acts (with_held_case); a stale `version` is a 409; each POST takes an Idempotency-Key
 (api.idempotency).
 """
 
@@ -116,7 +116,7 @@ def _row(view, case) -> dict:
     return CaseRowSerializer(case, context=view.context()).data
 
 
-def holding_case(method):
+def with_held_case(method):
     """The action's case, read once through the write scope (404 outside it) and locked while the request checks
     and acts on it (students.services.case_held); the method takes the case in place of its id."""
 
@@ -156,7 +156,7 @@ class CaseVisits(LedgerView):
     )
     @idempotent
     @refusing
-    @holding_case
+    @with_held_case
     def post(self, request, case):
         data = payload(request)
         visitors = data.pop("visitors", [])
@@ -205,7 +205,7 @@ class CaseStatus(LedgerView):
     )
     @idempotent
     @refusing
-    @holding_case
+    @with_held_case
     def post(self, request, case):
         data = payload(request)
         if data.get("to_status") == Status.RETAINED:
@@ -246,7 +246,7 @@ class CaseReturned(LedgerView):
     )
     @idempotent
     @refusing
-    @holding_case
+    @with_held_case
     def post(self, request, case):
         act(
             MarkReturnedForm(payload(request), case=case),
@@ -272,7 +272,7 @@ class CaseClose(LedgerView):
     )
     @idempotent
     @refusing
-    @holding_case
+    @with_held_case
     def post(self, request, case):
         data = payload(request)
         # The form chooses a closure reason by its id; the API names it by its code.
@@ -303,7 +303,7 @@ class CaseRelapse(LedgerView):
     )
     @idempotent
     @refusing
-    @holding_case
+    @with_held_case
     def post(self, request, case):
         new_case = act(
             RelapseForm(payload(request), case=case),
@@ -344,7 +344,7 @@ class CasePersons(LedgerView):
         responses={200: PersonsSerializer, **ERRORS},
     )
     @refusing
-    @holding_case
+    @with_held_case
     def put(self, request, case):
         data = payload(request)
         persons = data.pop("persons", [])

@@ -82,8 +82,7 @@ def figures_key(
         str(part)
         for part in (
             "dashboard",
-            run.pk,
-            run.finished_at.timestamp(),
+            _run_stamp(run),
             span.first,
             span.last,
             area_key,
@@ -103,8 +102,12 @@ def cached_span(run: TotalsRun | None) -> selectors.TotalsSpan:
     """The days with totals, read once per totals run: only a run's publication changes them (as `figures_key`)."""
     if run is None:
         return selectors.totals_span()
-    key = f"totals-span:{run.pk}:{run.finished_at.timestamp()}"
-    return cache.get_or_set(key, selectors.totals_span, FIGURES_CACHE_SECONDS)
+    return cache.get_or_set(f"totals-span:{_run_stamp(run)}", selectors.totals_span, FIGURES_CACHE_SECONDS)
+
+
+def _run_stamp(run: TotalsRun) -> str:
+    """What tells one totals run's publication from any other, in a cache key."""
+    return f"{run.pk}:{run.finished_at.timestamp()}"
 
 
 def _since(span: selectors.TotalsSpan, view: TrendView | None) -> datetime.date:
